@@ -73,6 +73,7 @@ struct cJSON;
     X(EJOB, -8, "job failed")                                                  \
     X(ETHREAD, -9, "could not start a thread")                                 \
     X(EDEADLK, -10, "would deadlock: called from a worker thread")             \
+    X(EEXHAUSTED, -11, "nothing left: every future was yielded")               \
     X(EURL, -20, "malformed URL")                                              \
     X(ESCHEME, -21, "URL scheme not allowed (only http and https)")            \
     X(EHEADER, -22, "header name or value not allowed (CR, LF, NUL or bad "    \
@@ -185,10 +186,11 @@ typedef void (*futurl_free_fn)(void *p);
  * Submit fn(job, arg, &result) to run on the pool. Blocks while the queue is
  * full, except on a worker thread (inside a job or a done-callback): there
  * it never blocks and fails with FUTURL_EQUEUEFULL instead of deadlocking.
- * free_arg (may be NULL) is called once with arg when the future is released
- * (freed and finished), whether or not the job ran; free_result (may be
- * NULL) likewise with the job's result. On failure neither is called: arg
- * stays the caller's.
+ * free_arg (may be NULL) is called once with arg as soon as the job has
+ * finished or was cancelled (before waiters wake and callbacks run), whether
+ * or not it ran; free_result (may be NULL) is called with the job's result
+ * when the future is released (futurl_future_free and finished). On failure
+ * neither is called: arg stays the caller's.
  * Returns FUTURL_OK, FUTURL_EINVAL, FUTURL_ENOMEM, FUTURL_EQUEUEFULL (worker
  * thread) or FUTURL_ESHUTDOWN (shut down before or while waiting).
  * Ownership: *out is new, free with futurl_future_free().
@@ -410,7 +412,7 @@ futurl_as_completed_new(futurl_future *const *fs, size_t n, long timeout_ms,
  * Next finished future (borrowed) and, if index is not NULL, its index in
  * the original array. Each future is yielded once. Returns FUTURL_OK,
  * FUTURL_ETIMEDOUT at the deadline (call again: it stays timed out),
- * FUTURL_ESHUTDOWN when all n have been yielded (*f = NULL), FUTURL_EINVAL.
+ * FUTURL_EEXHAUSTED when all n have been yielded (*f = NULL), FUTURL_EINVAL.
  * Thread-safety: one thread at a time per iterator.
  */
 FUTURL_API futurl_status futurl_as_completed_next(futurl_as_completed *it,

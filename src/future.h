@@ -1,17 +1,108 @@
 /*
- * src/future.h — internal view of futures, shared by the executor, the
- * wait operations and the HTTP layer. Not installed.
+ * src/future.h — the internal view of a future, shared by the executor
+ * (src/executor.c), completion and callbacks (src/future.c), the waits over
+ * many futures (src/wait.c) and the HTTP layer. Not installed.
+ *
+ * Lock order (never take them the other way round):
+ *     executor lock  →  future lock  →  waiter lock
+ * A future's state goes PENDING → RUNNING only under the executor lock, and
+ * reaches a final state (DONE, FAILED, CANCELLED) only in futurl__complete(),
+ * under the future lock, exactly once. Readers that see a final state with an
+ * acquire load may read status, result and errmsg without the lock: they
+ * were written before the releasing store and never change afterwards.
  */
 #ifndef FUTURL_SRC_FUTURE_H
 #define FUTURL_SRC_FUTURE_H
 
 #include "futurl.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct futurl__waiter futurl__waiter;
+
+/* A done-callback in the future's list. */
+typedef struct futurl__callback {
+    futurl_done_fn fn;
+    void *userdata;
+    struct futurl__callback *next;
+} futurl__callback;
+
+/* One registration of a waiter (gather, wait-any, as-completed) on one
+ * future; owned by the waiter, linked into the future's list. */
+typedef struct futurl__wait_link {
+    futurl__waiter *waiter;
+    size_t index; /* position of the future in the waiter's array */
+    struct futurl__wait_link *prev, *next;
+    int linked;   /* (future lock) 1 while in the future's list */
+} futurl__wait_link;
+
+struct futurl_future {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;           /* broadcast once, at completion */
+    atomic_int state;              /* futurl_state */
+    atomic_int refs;               /* caller's reference + executor's */
+    atomic_int cancel_requested;   /* seen by futurl_job_cancelled() */
+
+    /* Fixed at submission. */
+    futurl_job_fn fn;
+    void *arg;
+    futurl_free_fn free_arg;
+    futurl_free_fn free_result;
+    futurl_executor *ex;           /* dereferenced only while not final */
+
+    /* Written once by futurl__complete(), readable after a final state. */
+    futurl_status status;
+    void *result;
+    char *errmsg;                  /* NULL: futurl_strerror(status) */
+
+    /* Guarded by the future lock. */
+    futurl__callback *callbacks, **callbacks_tail;
+    futurl__wait_link *links;
+    unsigned sleepers;             /* threads in futurl_future_wait* */
+
+    /* Guarded by the executor lock: membership of the run queue. */
+    futurl_future *qprev, *qnext;
+    int queued;
+};
+
+/* A new PENDING future for fn(arg) with two references (caller + executor). */
+futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                  futurl_free_fn free_arg, futurl_free_fn free_result);
+
+/* Free f now, whatever its references (a future never handed out, or one
+ * whose last reference futurl__future_unref() dropped). */
+void futurl__future_discard(futurl_future *f);
+
+/* Drop one reference without freeing; returns 1 if it was the last, and the
+ * caller must then call futurl__future_discard(f). */
+int futurl__future_unref(futurl_future *f);
+
+/* Finish f exactly once: free its argument, record the outcome (steals
+ * result and errmsg), wake waiters, then run the callbacks on this thread.
+ * The caller must own a reference, kept across the call. */
+void futurl__complete(futurl_future *f, futurl_status status, void *result,
+                      char *errmsg);
+
+/* Drop one reference; the last frees the future. */
+void futurl__future_release(futurl_future *f);
+
+/* 1 if s is a final state. */
+static inline int futurl__is_final(int s) {
+    return s == FUTURL_DONE || s == FUTURL_FAILED || s == FUTURL_CANCELLED;
+}
+
+/* The cancelling half that belongs to the executor: a queued future is
+ * taken off the queue and finished cancelled; a running one gets its flag.
+ * Returns 1 if it took effect. */
+int futurl__executor_cancel(futurl_executor *ex, futurl_future *f);
+
 /* The result destructor f was submitted with (the HTTP layer uses it to
  * recognise its own futures: futurl_future_response). */
 futurl_free_fn futurl__future_free_result_fn(const futurl_future *f);
 
-/* The argument f was submitted with (borrowed; valid until f is released). */
+/* The argument f was submitted with (borrowed; valid until the job has
+ * finished, i.e. inside the job and before completion). */
 void *futurl__future_arg(const futurl_future *f);
 
 /* The future of a running job (borrowed). */
@@ -19,5 +110,15 @@ futurl_future *futurl__job_future(const futurl_job *job);
 
 /* 1 when the calling thread is a worker of any futurl executor. */
 int futurl__on_worker_thread(void);
+
+/* Waiter notification, called by futurl__complete() under the future lock. */
+void futurl__waiter_notify(futurl__waiter *w, size_t index);
+
+/* A monotonic deadline timeout_ms from now (negative: none → returns 0 and
+ * leaves ts untouched; else 1). */
+int futurl__deadline(long timeout_ms, struct timespec *ts);
+
+/* pthread_cond_init with CLOCK_MONOTONIC, for deadline waits. */
+int futurl__cond_init(pthread_cond_t *c);
 
 #endif

@@ -1,0 +1,470 @@
+/*
+ * src/executor.c — the run-in-executor core: worker threads, the bounded
+ * run queue with backpressure, cancellation of queued work, and shutdown.
+ *
+ * The queue is an intrusive doubly linked list through the futures
+ * themselves (qprev/qnext), so queueing allocates nothing and a cancelled
+ * future leaves the queue at once, giving its slot back to submitters.
+ *
+ * Guarded by ex->lock: the queue (head, tail, count), every future's queue
+ * links and `queued` flag, the PENDING → RUNNING transition, each worker's
+ * `current`, the shutdown flags and the idle/blocked-submitter counts.
+ * Lock order: ex->lock before any future lock (see src/future.h). No user
+ * code (jobs, hooks, callbacks) ever runs with ex->lock held.
+ */
+#include "future.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 1024u
+#define ERRMSG_MAX 256
+
+typedef struct worker {
+    futurl_executor *ex;
+    pthread_t thread;
+    unsigned index;
+    void *state;             /* from on_worker_start */
+    futurl_future *current;  /* (ex->lock) the job it runs, or NULL */
+} worker;
+
+struct futurl_executor {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty; /* workers wait here for jobs */
+    pthread_cond_t not_full;  /* submitters wait here for room */
+    pthread_cond_t joined_cv; /* a second shutdown waits for the first */
+
+    futurl_future *head, *tail;
+    size_t count, capacity;
+    unsigned idle;            /* workers waiting on not_empty */
+    unsigned blocked;         /* submitters waiting on not_full */
+    int closed;               /* no new submissions */
+    int joining, joined;
+
+    worker *workers;
+    unsigned nworkers;
+    futurl_executor_options opts;
+    char name[16];
+};
+
+struct futurl_job {
+    futurl_future *future;
+    worker *w;
+    char *errmsg;
+};
+
+/* The worker this thread is, for the submit-from-a-worker and
+ * shutdown-from-a-worker rules. */
+static _Thread_local worker *current_worker;
+
+int futurl__on_worker_thread(void) {
+    return current_worker != NULL;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static unsigned default_workers(void) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return cpus + 4 < 32 ? (unsigned)cpus + 4 : 32;
+}
+
+void futurl_executor_options_init(futurl_executor_options *opts) {
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->workers = default_workers();
+    opts->queue_capacity = FUTURL_DEFAULT_QUEUE_CAPACITY;
+    opts->thread_name = "futurl";
+}
+
+/* ------------------------------------------------------------------ queue */
+
+static void queue_push(futurl_executor *ex, futurl_future *f) {
+    f->qnext = NULL;
+    f->qprev = ex->tail;
+    if (ex->tail)
+        ex->tail->qnext = f;
+    else
+        ex->head = f;
+    ex->tail = f;
+    f->queued = 1;
+    ex->count++;
+}
+
+static void queue_unlink(futurl_executor *ex, futurl_future *f) {
+    if (f->qprev)
+        f->qprev->qnext = f->qnext;
+    else
+        ex->head = f->qnext;
+    if (f->qnext)
+        f->qnext->qprev = f->qprev;
+    else
+        ex->tail = f->qprev;
+    f->qprev = f->qnext = NULL;
+    f->queued = 0;
+    ex->count--;
+    if (ex->blocked)
+        pthread_cond_signal(&ex->not_full);
+}
+
+/* ----------------------------------------------------------------- worker */
+
+static void run_job(worker *w, futurl_future *f) {
+    futurl_job job = {.future = f, .w = w, .errmsg = NULL};
+    void *result = NULL;
+    futurl_status st = f->fn(&job, f->arg, &result);
+    if (st == FUTURL_OK) { /* a message set on the way is not an error */
+        free(job.errmsg);
+        job.errmsg = NULL;
+    }
+    futurl__complete(f, st, result, job.errmsg);
+}
+
+static void *worker_main(void *p) {
+    worker *w = p;
+    futurl_executor *ex = w->ex;
+    current_worker = w;
+
+    /* Linux keeps 15 bytes: up to 10 of the prefix, '-', 4 index digits. */
+    char name[32];
+    snprintf(name, sizeof name, "%.10s-%u", ex->name, w->index);
+    name[15] = '\0';
+    pthread_setname_np(pthread_self(), name);
+
+    if (ex->opts.on_worker_start)
+        w->state = ex->opts.on_worker_start(ex->opts.userdata, w->index);
+
+    pthread_mutex_lock(&ex->lock);
+    for (;;) {
+        while (!ex->head && !ex->closed) {
+            ex->idle++;
+            pthread_cond_wait(&ex->not_empty, &ex->lock);
+            ex->idle--;
+        }
+        futurl_future *f = ex->head;
+        if (!f)
+            break; /* closed and drained */
+        queue_unlink(ex, f);
+        atomic_store_explicit(&f->state, FUTURL_RUNNING, memory_order_release);
+        w->current = f;
+        pthread_mutex_unlock(&ex->lock);
+
+        run_job(w, f);
+
+        /* current is cleared before the executor's reference goes, so a
+         * shutdown never flags a freed future. The last reference frees
+         * outside the lock: a result destructor is user code. */
+        pthread_mutex_lock(&ex->lock);
+        w->current = NULL;
+        if (futurl__future_unref(f)) {
+            pthread_mutex_unlock(&ex->lock);
+            futurl__future_discard(f);
+            pthread_mutex_lock(&ex->lock);
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+
+    if (ex->opts.on_worker_stop)
+        ex->opts.on_worker_stop(ex->opts.userdata, w->state);
+    current_worker = NULL;
+    return NULL;
+}
+
+/* ------------------------------------------------------------- job access */
+
+int futurl_job_cancelled(const futurl_job *job) {
+    return job && atomic_load_explicit(&job->future->cancel_requested, memory_order_relaxed);
+}
+
+void *futurl_job_worker_state(const futurl_job *job) {
+    return job ? job->w->state : NULL;
+}
+
+unsigned futurl_job_worker_index(const futurl_job *job) {
+    return job ? job->w->index : 0;
+}
+
+futurl_future *futurl__job_future(const futurl_job *job) {
+    return job->future;
+}
+
+void futurl_job_set_errmsg(futurl_job *job, const char *fmt, ...) {
+    if (!job || !fmt)
+        return;
+    if (!job->errmsg && !(job->errmsg = malloc(ERRMSG_MAX)))
+        return; /* out of memory: the status's own message will do */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->errmsg, ERRMSG_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- create */
+
+static void stop_workers(futurl_executor *ex, unsigned started) {
+    pthread_mutex_lock(&ex->lock);
+    ex->closed = 1;
+    pthread_cond_broadcast(&ex->not_empty);
+    pthread_mutex_unlock(&ex->lock);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(ex->workers[i].thread, NULL);
+}
+
+static void executor_free(futurl_executor *ex) {
+    pthread_cond_destroy(&ex->joined_cv);
+    pthread_cond_destroy(&ex->not_full);
+    pthread_cond_destroy(&ex->not_empty);
+    pthread_mutex_destroy(&ex->lock);
+    free(ex->workers);
+    free(ex);
+}
+
+futurl_status futurl_executor_create(const futurl_executor_options *opts,
+                                     futurl_executor **out) {
+    if (!out)
+        return FUTURL_EINVAL;
+    *out = NULL;
+    futurl_executor_options o;
+    if (opts)
+        o = *opts;
+    else
+        futurl_executor_options_init(&o);
+    if (o.workers == 0)
+        o.workers = default_workers();
+    if (o.queue_capacity == 0)
+        o.queue_capacity = FUTURL_DEFAULT_QUEUE_CAPACITY;
+    if (o.workers > MAX_WORKERS)
+        return FUTURL_EINVAL;
+
+    futurl_executor *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return FUTURL_ENOMEM;
+    ex->workers = calloc(o.workers, sizeof *ex->workers);
+    if (!ex->workers) {
+        free(ex);
+        return FUTURL_ENOMEM;
+    }
+    if (pthread_mutex_init(&ex->lock, NULL) != 0) {
+        free(ex->workers);
+        free(ex);
+        return FUTURL_ENOMEM;
+    }
+    /* Condition variables on the monotonic clock for submit_timeout. */
+    if (futurl__cond_init(&ex->not_empty) != 0 || futurl__cond_init(&ex->not_full) != 0 ||
+        futurl__cond_init(&ex->joined_cv) != 0) {
+        /* pthread_cond_destroy of an uninitialised cond is not allowed;
+         * glibc's cond_init cannot fail with a valid attr, so this path is
+         * out-of-memory only in theory. */
+        pthread_mutex_destroy(&ex->lock);
+        free(ex->workers);
+        free(ex);
+        return FUTURL_ENOMEM;
+    }
+    ex->opts = o;
+    ex->capacity = o.queue_capacity;
+    ex->nworkers = o.workers;
+    snprintf(ex->name, sizeof ex->name, "%s", o.thread_name ? o.thread_name : "futurl");
+    ex->opts.thread_name = NULL; /* copied into name; the caller's may go */
+
+    /* Workers start with every signal blocked (they inherit this mask):
+     * signals go to the application's threads, never interrupt a job, and
+     * SIGPIPE from a dead peer cannot kill the process. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    unsigned started = 0;
+    for (; started < o.workers; started++) {
+        worker *w = &ex->workers[started];
+        w->ex = ex;
+        w->index = started;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            break;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    if (started < o.workers) {
+        stop_workers(ex, started);
+        executor_free(ex);
+        return FUTURL_ETHREAD;
+    }
+    *out = ex;
+    return FUTURL_OK;
+}
+
+/* ---------------------------------------------------------------- submit */
+
+futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn fn,
+                                             void *arg, futurl_free_fn free_arg,
+                                             futurl_free_fn free_result, long timeout_ms,
+                                             futurl_future **out) {
+    if (out)
+        *out = NULL;
+    if (!ex || !fn || !out)
+        return FUTURL_EINVAL;
+    futurl_future *f = futurl__future_new(ex, fn, arg, free_arg, free_result);
+    if (!f)
+        return FUTURL_ENOMEM;
+
+    /* A worker must never block on its own pool: if every worker did, no
+     * one would ever make room. */
+    if (current_worker)
+        timeout_ms = 0;
+    struct timespec deadline;
+    int timed = futurl__deadline(timeout_ms, &deadline);
+
+    futurl_status st = FUTURL_OK;
+    pthread_mutex_lock(&ex->lock);
+    while (!ex->closed && ex->count >= ex->capacity) {
+        if (timeout_ms == 0) {
+            st = FUTURL_EQUEUEFULL;
+            break;
+        }
+        ex->blocked++;
+        int rc = timed ? pthread_cond_timedwait(&ex->not_full, &ex->lock, &deadline)
+                       : pthread_cond_wait(&ex->not_full, &ex->lock);
+        ex->blocked--;
+        if (rc == ETIMEDOUT && !ex->closed && ex->count >= ex->capacity) {
+            st = FUTURL_EQUEUEFULL;
+            break;
+        }
+    }
+    if (st == FUTURL_OK && ex->closed)
+        st = FUTURL_ESHUTDOWN;
+    if (st == FUTURL_OK) {
+        queue_push(ex, f);
+        if (ex->idle)
+            pthread_cond_signal(&ex->not_empty);
+    } else if (ex->blocked && !ex->closed && ex->count < ex->capacity) {
+        /* We may have swallowed a wake-up meant for room in the queue. */
+        pthread_cond_signal(&ex->not_full);
+    }
+    pthread_mutex_unlock(&ex->lock);
+
+    if (st != FUTURL_OK) {
+        futurl__future_discard(f);
+        return st;
+    }
+    *out = f;
+    return FUTURL_OK;
+}
+
+futurl_status futurl_executor_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                     futurl_free_fn free_arg, futurl_free_fn free_result,
+                                     futurl_future **out) {
+    return futurl_executor_submit_timeout(ex, fn, arg, free_arg, free_result, -1, out);
+}
+
+futurl_status futurl_executor_try_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                         futurl_free_fn free_arg,
+                                         futurl_free_fn free_result, futurl_future **out) {
+    return futurl_executor_submit_timeout(ex, fn, arg, free_arg, free_result, 0, out);
+}
+
+/* ---------------------------------------------------------- cancellation */
+
+int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
+    pthread_mutex_lock(&ex->lock);
+    int st = atomic_load_explicit(&f->state, memory_order_acquire);
+    int took = 0, dequeued = 0;
+    if (st == FUTURL_PENDING && f->queued) {
+        queue_unlink(ex, f);
+        dequeued = took = 1;
+    } else if (st == FUTURL_RUNNING) {
+        atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
+        took = 1;
+    }
+    /* PENDING but not queued: another thread is finishing it cancelled. */
+    pthread_mutex_unlock(&ex->lock);
+
+    if (dequeued) {
+        atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
+        futurl__complete(f, FUTURL_ECANCELED, NULL, NULL);
+        futurl__future_release(f); /* the executor's reference */
+    }
+    return took;
+}
+
+/* -------------------------------------------------------------- shutdown */
+
+futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode how) {
+    if (!ex || (how != FUTURL_DRAIN && how != FUTURL_CANCEL_PENDING))
+        return FUTURL_EINVAL;
+    if (current_worker && current_worker->ex == ex)
+        return FUTURL_EDEADLK;
+
+    pthread_mutex_lock(&ex->lock);
+    ex->closed = 1;
+    futurl_future *cancelled = NULL;
+    if (how == FUTURL_CANCEL_PENDING) {
+        cancelled = ex->head;
+        for (futurl_future *f = ex->head; f; f = f->qnext)
+            f->queued = 0;
+        ex->head = ex->tail = NULL;
+        ex->count = 0;
+        for (unsigned i = 0; i < ex->nworkers; i++)
+            if (ex->workers[i].current)
+                atomic_store_explicit(&ex->workers[i].current->cancel_requested, 1,
+                                      memory_order_relaxed);
+    }
+    pthread_cond_broadcast(&ex->not_empty);
+    pthread_cond_broadcast(&ex->not_full);
+    int first = !ex->joining;
+    ex->joining = 1;
+    pthread_mutex_unlock(&ex->lock);
+
+    /* Finish what was taken off the queue, outside the lock: callbacks run
+     * here. The links are no longer touched by anyone else. */
+    while (cancelled) {
+        futurl_future *next = cancelled->qnext;
+        cancelled->qprev = cancelled->qnext = NULL;
+        atomic_store_explicit(&cancelled->cancel_requested, 1, memory_order_relaxed);
+        futurl__complete(cancelled, FUTURL_ECANCELED, NULL, NULL);
+        futurl__future_release(cancelled);
+        cancelled = next;
+    }
+
+    if (first) {
+        for (unsigned i = 0; i < ex->nworkers; i++)
+            pthread_join(ex->workers[i].thread, NULL);
+        pthread_mutex_lock(&ex->lock);
+        ex->joined = 1;
+        pthread_cond_broadcast(&ex->joined_cv);
+        pthread_mutex_unlock(&ex->lock);
+    } else {
+        pthread_mutex_lock(&ex->lock);
+        while (!ex->joined)
+            pthread_cond_wait(&ex->joined_cv, &ex->lock);
+        pthread_mutex_unlock(&ex->lock);
+    }
+    return FUTURL_OK;
+}
+
+void futurl_executor_destroy(futurl_executor *ex) {
+    if (!ex)
+        return;
+    /* From a worker thread this cannot join (EDEADLK): leaking the
+     * executor is then the only safe choice. */
+    if (futurl_executor_shutdown(ex, FUTURL_DRAIN) != FUTURL_OK)
+        return;
+    executor_free(ex);
+}
+
+unsigned futurl_executor_workers(const futurl_executor *ex) {
+    return ex ? ex->nworkers : 0;
+}
+
+size_t futurl_executor_queued(futurl_executor *ex) {
+    if (!ex)
+        return 0;
+    pthread_mutex_lock(&ex->lock);
+    size_t n = ex->count;
+    pthread_mutex_unlock(&ex->lock);
+    return n;
+}

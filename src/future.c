@@ -1,0 +1,239 @@
+/*
+ * src/future.c — one completion: creation and release (reference counted
+ * between the caller and the executor), the single completion path
+ * futurl__complete(), waiting, polling and done-callbacks. Queue membership
+ * and cancellation of queued work belong to src/executor.c.
+ */
+#include "future.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------ clock helpers */
+
+static pthread_condattr_t monotonic_attr;
+static pthread_once_t monotonic_once = PTHREAD_ONCE_INIT;
+static int monotonic_ok;
+
+static void monotonic_attr_init(void) {
+    monotonic_ok = pthread_condattr_init(&monotonic_attr) == 0 &&
+                   pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC) == 0;
+}
+
+int futurl__cond_init(pthread_cond_t *c) {
+    pthread_once(&monotonic_once, monotonic_attr_init);
+    return pthread_cond_init(c, monotonic_ok ? &monotonic_attr : NULL);
+}
+
+int futurl__deadline(long timeout_ms, struct timespec *ts) {
+    if (timeout_ms < 0)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec += 1;
+        ts->tv_nsec -= 1000000000L;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------- life cycle */
+
+futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                  futurl_free_fn free_arg, futurl_free_fn free_result) {
+    futurl_future *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    if (pthread_mutex_init(&f->lock, NULL) != 0) {
+        free(f);
+        return NULL;
+    }
+    if (futurl__cond_init(&f->cond) != 0) {
+        pthread_mutex_destroy(&f->lock);
+        free(f);
+        return NULL;
+    }
+    atomic_init(&f->state, FUTURL_PENDING);
+    atomic_init(&f->refs, 2);
+    atomic_init(&f->cancel_requested, 0);
+    f->fn = fn;
+    f->arg = arg;
+    f->free_arg = free_arg;
+    f->free_result = free_result;
+    f->ex = ex;
+    f->status = FUTURL_EPENDING;
+    f->callbacks_tail = &f->callbacks;
+    return f;
+}
+
+static void future_destroy(futurl_future *f) {
+    if (f->free_result && f->result)
+        f->free_result(f->result);
+    free(f->errmsg);
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+void futurl__future_discard(futurl_future *f) {
+    future_destroy(f);
+}
+
+int futurl__future_unref(futurl_future *f) {
+    return atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1;
+}
+
+void futurl__future_release(futurl_future *f) {
+    if (futurl__future_unref(f))
+        future_destroy(f);
+}
+
+void futurl_future_free(futurl_future *f) {
+    if (f)
+        futurl__future_release(f);
+}
+
+/* ------------------------------------------------------------- completion */
+
+static futurl_state final_state(futurl_status status) {
+    if (status == FUTURL_OK)
+        return FUTURL_DONE;
+    if (status == FUTURL_ECANCELED)
+        return FUTURL_CANCELLED;
+    return FUTURL_FAILED;
+}
+
+void futurl__complete(futurl_future *f, futurl_status status, void *result,
+                      char *errmsg) {
+    /* The argument is the job's; it is done with it. Freed before anyone
+     * can observe the final state, so a woken waiter may reuse what arg
+     * pointed to. */
+    if (f->free_arg && f->arg)
+        f->free_arg(f->arg);
+    f->arg = NULL;
+
+    pthread_mutex_lock(&f->lock);
+    f->status = status;
+    f->result = result;
+    f->errmsg = errmsg;
+    futurl__callback *cb = f->callbacks;
+    f->callbacks = NULL;
+    f->callbacks_tail = &f->callbacks;
+    atomic_store_explicit(&f->state, final_state(status), memory_order_release);
+    for (futurl__wait_link *l = f->links; l; l = l->next)
+        futurl__waiter_notify(l->waiter, l->index);
+    if (f->sleepers)
+        pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+
+    /* Callbacks registered before completion, in the order added. Later
+     * ones see the final state in futurl_future_on_done and run there. */
+    while (cb) {
+        futurl__callback *next = cb->next;
+        cb->fn(f, cb->userdata);
+        free(cb);
+        cb = next;
+    }
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static int load_state(const futurl_future *f) {
+    return atomic_load_explicit(&((futurl_future *)f)->state, memory_order_acquire);
+}
+
+int futurl_future_done(const futurl_future *f) {
+    return f && futurl__is_final(load_state(f));
+}
+
+futurl_state futurl_future_state(const futurl_future *f) {
+    return f ? (futurl_state)load_state(f) : FUTURL_PENDING;
+}
+
+futurl_status futurl_future_status(const futurl_future *f) {
+    if (!f)
+        return FUTURL_EINVAL;
+    return futurl__is_final(load_state(f)) ? f->status : FUTURL_EPENDING;
+}
+
+void *futurl_future_result(const futurl_future *f) {
+    return f && futurl__is_final(load_state(f)) ? f->result : NULL;
+}
+
+const char *futurl_future_errmsg(const futurl_future *f) {
+    if (!f)
+        return futurl_strerror(FUTURL_EINVAL);
+    if (!futurl__is_final(load_state(f)) || f->status == FUTURL_OK)
+        return "";
+    return f->errmsg ? f->errmsg : futurl_strerror(f->status);
+}
+
+futurl_free_fn futurl__future_free_result_fn(const futurl_future *f) {
+    return f->free_result;
+}
+
+void *futurl__future_arg(const futurl_future *f) {
+    return f->arg;
+}
+
+/* ---------------------------------------------------------------- waiting */
+
+futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms) {
+    if (!f)
+        return FUTURL_EINVAL;
+    if (futurl__is_final(load_state(f)))
+        return f->status;
+    struct timespec deadline;
+    int timed = futurl__deadline(timeout_ms, &deadline);
+    int rc = 0;
+    pthread_mutex_lock(&f->lock);
+    f->sleepers++;
+    while (!futurl__is_final(load_state(f)) && rc != ETIMEDOUT)
+        rc = timed ? pthread_cond_timedwait(&f->cond, &f->lock, &deadline)
+                   : pthread_cond_wait(&f->cond, &f->lock);
+    f->sleepers--;
+    int final = futurl__is_final(load_state(f));
+    pthread_mutex_unlock(&f->lock);
+    return final ? f->status : FUTURL_ETIMEDOUT;
+}
+
+futurl_status futurl_future_wait(futurl_future *f) {
+    return futurl_future_wait_for(f, -1);
+}
+
+/* ----------------------------------------------------------- cancellation */
+
+int futurl_future_cancel(futurl_future *f) {
+    if (!f || futurl__is_final(load_state(f)))
+        return 0;
+    return futurl__executor_cancel(f->ex, f);
+}
+
+/* ------------------------------------------------------------- callbacks */
+
+futurl_status futurl_future_on_done(futurl_future *f, futurl_done_fn fn, void *userdata) {
+    if (!f || !fn)
+        return FUTURL_EINVAL;
+    if (!futurl__is_final(load_state(f))) {
+        futurl__callback *cb = malloc(sizeof *cb);
+        if (!cb)
+            return FUTURL_ENOMEM;
+        cb->fn = fn;
+        cb->userdata = userdata;
+        cb->next = NULL;
+        pthread_mutex_lock(&f->lock);
+        if (!futurl__is_final(load_state(f))) {
+            *f->callbacks_tail = cb;
+            f->callbacks_tail = &cb->next;
+            pthread_mutex_unlock(&f->lock);
+            return FUTURL_OK;
+        }
+        pthread_mutex_unlock(&f->lock);
+        free(cb);
+    }
+    fn(f, userdata); /* already finished: run now, on this thread */
+    return FUTURL_OK;
+}

@@ -1,0 +1,300 @@
+/*
+ * src/wait.c — operations over many futures: gather (all), wait-any (first
+ * completed or first failed) and the as-completed iterator.
+ *
+ * All three stand on one mechanism, the waiter: a small record with its own
+ * lock and condition variable, registered on every future it watches
+ * through a futurl__wait_link. futurl__complete() calls
+ * futurl__waiter_notify() under the future's lock, which appends the
+ * future's index to the waiter's completion log. The log therefore holds
+ * each index exactly once, in completion order (futures already finished at
+ * registration are logged first, in array order). Links are removed again
+ * under each future's lock before the waiter is freed, so a future that
+ * finishes later never touches freed memory.
+ *
+ * Lock order: future lock → waiter lock.
+ */
+#include "future.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct futurl__waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    futurl_future **fs;       /* the watched futures (borrowed) */
+    futurl__wait_link *links; /* one per future */
+    size_t n;
+    size_t *log;              /* (lock) indices in completion order */
+    size_t logged;            /* (lock) entries in log */
+};
+
+void futurl__waiter_notify(futurl__waiter *w, size_t index) {
+    pthread_mutex_lock(&w->lock);
+    w->log[w->logged++] = index;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void waiter_free(futurl__waiter *w) {
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    free(w->links);
+    free(w->log);
+    free(w->fs);
+    free(w);
+}
+
+/* Register a new waiter on fs[0..n). Every future is either logged now
+ * (already finished) or linked, never both, never neither. */
+static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__waiter **out) {
+    *out = NULL;
+    if ((!fs && n) || n > SIZE_MAX / sizeof(size_t) / 4)
+        return FUTURL_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!fs[i])
+            return FUTURL_EINVAL;
+    futurl__waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return FUTURL_ENOMEM;
+    size_t m = n ? n : 1;
+    w->fs = malloc(m * sizeof *w->fs);
+    w->links = calloc(m, sizeof *w->links);
+    w->log = malloc(m * sizeof *w->log);
+    if (!w->fs || !w->links || !w->log || pthread_mutex_init(&w->lock, NULL) != 0) {
+        free(w->fs);
+        free(w->links);
+        free(w->log);
+        free(w);
+        return FUTURL_ENOMEM;
+    }
+    if (futurl__cond_init(&w->cond) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        free(w->fs);
+        free(w->links);
+        free(w->log);
+        free(w);
+        return FUTURL_ENOMEM;
+    }
+    w->n = n;
+    for (size_t i = 0; i < n; i++) {
+        futurl_future *f = fs[i];
+        futurl__wait_link *l = &w->links[i];
+        w->fs[i] = f;
+        l->waiter = w;
+        l->index = i;
+        pthread_mutex_lock(&f->lock);
+        if (futurl__is_final(atomic_load_explicit(&f->state, memory_order_acquire))) {
+            futurl__waiter_notify(w, i);
+        } else {
+            l->prev = NULL;
+            l->next = f->links;
+            if (f->links)
+                f->links->prev = l;
+            f->links = l;
+            l->linked = 1;
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+    *out = w;
+    return FUTURL_OK;
+}
+
+static void waiter_release(futurl__waiter *w) {
+    for (size_t i = 0; i < w->n; i++) {
+        futurl_future *f = w->fs[i];
+        futurl__wait_link *l = &w->links[i];
+        pthread_mutex_lock(&f->lock);
+        if (l->linked) {
+            if (l->prev)
+                l->prev->next = l->next;
+            else
+                f->links = l->next;
+            if (l->next)
+                l->next->prev = l->prev;
+            l->linked = 0;
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+    waiter_free(w);
+}
+
+/* Wait under w->lock until the log has more than `seen` entries or the
+ * deadline passes. Returns 1 if there is something new. */
+static int waiter_wait_locked(futurl__waiter *w, size_t seen, int timed,
+                              const struct timespec *deadline) {
+    while (w->logged <= seen) {
+        int rc = timed ? pthread_cond_timedwait(&w->cond, &w->lock, deadline)
+                       : pthread_cond_wait(&w->cond, &w->lock);
+        if (rc == ETIMEDOUT)
+            return w->logged > seen;
+    }
+    return 1;
+}
+
+static void cancel_all(futurl__waiter *w) {
+    for (size_t i = 0; i < w->n; i++)
+        futurl_future_cancel(w->fs[i]);
+}
+
+static void tally(futurl_future *const *fs, size_t n, futurl_gather_counts *c) {
+    futurl_gather_counts t = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        switch (futurl_future_state(fs[i])) {
+        case FUTURL_DONE: t.ok++; break;
+        case FUTURL_FAILED: t.failed++; break;
+        case FUTURL_CANCELLED: t.cancelled++; break;
+        default: t.pending++; break;
+        }
+    }
+    *c = t;
+}
+
+/* ------------------------------------------------------------------ gather */
+
+futurl_status futurl_gather(futurl_future *const *fs, size_t n, long timeout_ms,
+                            unsigned flags, futurl_gather_counts *counts) {
+    if (flags & ~(FUTURL_CANCEL_ON_ERROR | FUTURL_CANCEL_ON_TIMEOUT))
+        return FUTURL_EINVAL;
+    futurl__waiter *w;
+    futurl_status st = waiter_new(fs, n, &w);
+    if (st != FUTURL_OK)
+        return st;
+    struct timespec deadline;
+    int timed = futurl__deadline(timeout_ms, &deadline);
+
+    size_t seen = 0;
+    int cancelled_rest = 0;
+    st = FUTURL_OK;
+    pthread_mutex_lock(&w->lock);
+    while (seen < n) {
+        if (!waiter_wait_locked(w, seen, timed, &deadline)) {
+            if (!(flags & FUTURL_CANCEL_ON_TIMEOUT)) {
+                st = FUTURL_ETIMEDOUT;
+                break;
+            }
+            /* asyncio.wait_for: the deadline cancels what is left; wait
+             * (without deadline) for the cancellations to land. */
+            st = FUTURL_ETIMEDOUT;
+            timed = 0;
+            pthread_mutex_unlock(&w->lock);
+            cancel_all(w);
+            pthread_mutex_lock(&w->lock);
+            continue;
+        }
+        for (; seen < w->logged; seen++) {
+            futurl_future *f = w->fs[w->log[seen]];
+            if ((flags & FUTURL_CANCEL_ON_ERROR) && !cancelled_rest &&
+                futurl_future_state(f) == FUTURL_FAILED)
+                cancelled_rest = 1;
+        }
+        if (cancelled_rest == 1) {
+            cancelled_rest = 2; /* cancel once; cancelling re-enters notify */
+            pthread_mutex_unlock(&w->lock);
+            cancel_all(w);
+            pthread_mutex_lock(&w->lock);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    waiter_release(w);
+    if (counts)
+        tally(fs, n, counts);
+    return st;
+}
+
+/* ---------------------------------------------------------------- wait-any */
+
+futurl_status futurl_wait_any(futurl_future *const *fs, size_t n, long timeout_ms,
+                              futurl_wait_mode mode, size_t *index) {
+    if (index)
+        *index = n;
+    if (n == 0 || (mode != FUTURL_FIRST_COMPLETED && mode != FUTURL_FIRST_FAILED))
+        return FUTURL_EINVAL;
+    futurl__waiter *w;
+    futurl_status st = waiter_new(fs, n, &w);
+    if (st != FUTURL_OK)
+        return st;
+    struct timespec deadline;
+    int timed = futurl__deadline(timeout_ms, &deadline);
+
+    size_t seen = 0, found = n;
+    st = FUTURL_ETIMEDOUT;
+    pthread_mutex_lock(&w->lock);
+    while (waiter_wait_locked(w, seen, timed, &deadline)) {
+        /* Among everything logged so far, report the lowest index that
+         * qualifies, so a result does not depend on scheduling noise. */
+        for (size_t i = 0; i < w->logged; i++) {
+            size_t k = w->log[i];
+            if ((mode == FUTURL_FIRST_COMPLETED ||
+                 futurl_future_state(w->fs[k]) == FUTURL_FAILED) &&
+                k < found)
+                found = k;
+        }
+        seen = w->logged;
+        if (found < n || seen == n) {
+            st = FUTURL_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    waiter_release(w);
+    if (index)
+        *index = found;
+    return st;
+}
+
+/* ------------------------------------------------------------ as-completed */
+
+struct futurl_as_completed {
+    futurl__waiter *w;
+    size_t yielded;
+    int timed;
+    struct timespec deadline;
+};
+
+futurl_status futurl_as_completed_new(futurl_future *const *fs, size_t n,
+                                      long timeout_ms, futurl_as_completed **out) {
+    if (!out)
+        return FUTURL_EINVAL;
+    *out = NULL;
+    futurl_as_completed *it = calloc(1, sizeof *it);
+    if (!it)
+        return FUTURL_ENOMEM;
+    futurl_status st = waiter_new(fs, n, &it->w);
+    if (st != FUTURL_OK) {
+        free(it);
+        return st;
+    }
+    it->timed = futurl__deadline(timeout_ms, &it->deadline);
+    *out = it;
+    return FUTURL_OK;
+}
+
+futurl_status futurl_as_completed_next(futurl_as_completed *it, futurl_future **f,
+                                       size_t *index) {
+    if (f)
+        *f = NULL;
+    if (!it || !f)
+        return FUTURL_EINVAL;
+    futurl__waiter *w = it->w;
+    if (it->yielded == w->n)
+        return FUTURL_EEXHAUSTED;
+    pthread_mutex_lock(&w->lock);
+    int got = waiter_wait_locked(w, it->yielded, it->timed, &it->deadline);
+    size_t k = got ? w->log[it->yielded] : 0;
+    pthread_mutex_unlock(&w->lock);
+    if (!got)
+        return FUTURL_ETIMEDOUT;
+    it->yielded++;
+    *f = w->fs[k];
+    if (index)
+        *index = k;
+    return FUTURL_OK;
+}
+
+void futurl_as_completed_free(futurl_as_completed *it) {
+    if (!it)
+        return;
+    waiter_release(it->w);
+    free(it);
+}
