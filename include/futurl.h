@@ -188,8 +188,8 @@ typedef void (*futurl_free_fn)(void *p);
  * it never blocks and fails with FUTURL_EQUEUEFULL instead of deadlocking.
  * free_arg (may be NULL) is called once with arg as soon as the job has
  * finished or was cancelled (before waiters wake and callbacks run), whether
- * or not it ran; free_result (may be NULL) is called with the job's result
- * when the future is released (futurl_future_free and finished). On failure
+ * or not it ran; free_result (may be NULL) is called with the job's result,
+ * if it is not NULL, when the future is released (freed and finished). On failure
  * neither is called: arg stays the caller's.
  * Returns FUTURL_OK, FUTURL_EINVAL, FUTURL_ENOMEM, FUTURL_EQUEUEFULL (worker
  * thread) or FUTURL_ESHUTDOWN (shut down before or while waiting).
@@ -279,8 +279,11 @@ typedef enum futurl_state {
     FUTURL_CANCELLED    /* finished by cancellation */
 } futurl_state;
 
-/* Block until f finishes; return its outcome (futurl_future_status).
- * Thread-safety: any thread; many threads may wait on one future. */
+/* Block until f finishes and the done-callbacks added before that have
+ * run (so their userdata may be freed after this returns); return the
+ * outcome (futurl_future_status). A callback waiting on its own future
+ * returns at once. Thread-safety: any thread; many threads may wait on one
+ * future. */
 FUTURL_API futurl_status futurl_future_wait(futurl_future *f);
 
 /* Block at most timeout_ms (negative: forever). Returns the outcome if f
@@ -290,7 +293,8 @@ FUTURL_API futurl_status futurl_future_wait(futurl_future *f);
 FUTURL_API futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms);
 
 /* 1 if f has finished (done, failed or cancelled), else 0; never blocks.
- * Thread-safety: any thread. */
+ * Its done-callbacks may still be running: wait for them with
+ * futurl_future_wait(). Thread-safety: any thread. */
 FUTURL_API int futurl_future_done(const futurl_future *f);
 
 /* The current state; never blocks. Thread-safety: any thread. */
@@ -326,8 +330,9 @@ typedef void (*futurl_done_fn)(futurl_future *f, void *userdata);
  * Call fn(f, userdata) exactly once when f finishes, on the thread that
  * finishes it (a worker, or a canceller); callbacks added before that run in
  * the order added. If f has already finished, fn runs at once on this
- * thread before this call returns. A callback may free f only if it owns
- * the last reference — normally it must not. If this fails, fn never runs.
+ * thread before this call returns. The caller may hand its reference to
+ * the callback, which then calls futurl_future_free(f) itself (f stays
+ * valid until the callback returns). If this fails, fn never runs.
  * Returns FUTURL_OK, FUTURL_EINVAL or FUTURL_ENOMEM. Thread-safety: any thread.
  */
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_future_on_done(futurl_future *f,

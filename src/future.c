@@ -59,6 +59,7 @@ futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *a
     atomic_init(&f->state, FUTURL_PENDING);
     atomic_init(&f->refs, 2);
     atomic_init(&f->cancel_requested, 0);
+    atomic_init(&f->settled, 0);
     f->fn = fn;
     f->arg = arg;
     f->free_arg = free_arg;
@@ -111,7 +112,7 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
     /* The argument is the job's; it is done with it. Freed before anyone
      * can observe the final state, so a woken waiter may reuse what arg
      * pointed to. */
-    if (f->free_arg && f->arg)
+    if (f->free_arg)
         f->free_arg(f->arg);
     f->arg = NULL;
 
@@ -122,21 +123,37 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
     futurl__callback *cb = f->callbacks;
     f->callbacks = NULL;
     f->callbacks_tail = &f->callbacks;
+    f->settling_thread = pthread_self();
     atomic_store_explicit(&f->state, final_state(status), memory_order_release);
-    for (futurl__wait_link *l = f->links; l; l = l->next)
-        futurl__waiter_notify(l->waiter, l->index);
-    if (f->sleepers)
-        pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
 
-    /* Callbacks registered before completion, in the order added. Later
-     * ones see the final state in futurl_future_on_done and run there. */
+    /* Callbacks registered before completion, in the order added. Ones
+     * added from now on see the final state and run in on_done itself. */
     while (cb) {
         futurl__callback *next = cb->next;
         cb->fn(f, cb->userdata);
         free(cb);
         cb = next;
     }
+
+    /* Only now wake waiters: once wait() or gather() returns, no callback
+     * registered before completion is still running, so the caller may
+     * free whatever those callbacks use. */
+    pthread_mutex_lock(&f->lock);
+    atomic_store_explicit(&f->settled, 1, memory_order_release);
+    for (futurl__wait_link *l = f->links; l; l = l->next)
+        futurl__waiter_notify(l->waiter, l->index);
+    if (f->sleepers)
+        pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+int futurl__settled_for_me(futurl_future *f) {
+    if (atomic_load_explicit(&f->settled, memory_order_acquire))
+        return 1;
+    /* A callback waiting on its own future must not wait for itself. */
+    return futurl__is_final(atomic_load_explicit(&f->state, memory_order_acquire)) &&
+           pthread_equal(f->settling_thread, pthread_self());
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -184,20 +201,20 @@ void *futurl__future_arg(const futurl_future *f) {
 futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms) {
     if (!f)
         return FUTURL_EINVAL;
-    if (futurl__is_final(load_state(f)))
+    if (atomic_load_explicit(&f->settled, memory_order_acquire))
         return f->status;
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
     int rc = 0;
     pthread_mutex_lock(&f->lock);
     f->sleepers++;
-    while (!futurl__is_final(load_state(f)) && rc != ETIMEDOUT)
+    while (!futurl__settled_for_me(f) && rc != ETIMEDOUT)
         rc = timed ? pthread_cond_timedwait(&f->cond, &f->lock, &deadline)
                    : pthread_cond_wait(&f->cond, &f->lock);
     f->sleepers--;
-    int final = futurl__is_final(load_state(f));
+    int settled = futurl__settled_for_me(f);
     pthread_mutex_unlock(&f->lock);
-    return final ? f->status : FUTURL_ETIMEDOUT;
+    return settled ? f->status : FUTURL_ETIMEDOUT;
 }
 
 futurl_status futurl_future_wait(futurl_future *f) {

@@ -10,6 +10,10 @@
  * under the future lock, exactly once. Readers that see a final state with an
  * acquire load may read status, result and errmsg without the lock: they
  * were written before the releasing store and never change afterwards.
+ * Completion has two steps: the state becomes final, the done-callbacks
+ * registered so far run, and only then is the future "settled": waits and
+ * waiters (gather, wait-any, as-completed) wake on settled, so when they
+ * return no such callback is still running.
  */
 #ifndef FUTURL_SRC_FUTURE_H
 #define FUTURL_SRC_FUTURE_H
@@ -43,6 +47,7 @@ struct futurl_future {
     atomic_int state;              /* futurl_state */
     atomic_int refs;               /* caller's reference + executor's */
     atomic_int cancel_requested;   /* seen by futurl_job_cancelled() */
+    atomic_int settled;            /* final and its callbacks have run */
 
     /* Fixed at submission. */
     futurl_job_fn fn;
@@ -60,6 +65,7 @@ struct futurl_future {
     futurl__callback *callbacks, **callbacks_tail;
     futurl__wait_link *links;
     unsigned sleepers;             /* threads in futurl_future_wait* */
+    pthread_t settling_thread;     /* runs the callbacks (set when final) */
 
     /* Guarded by the executor lock: membership of the run queue. */
     futurl_future *qprev, *qnext;
@@ -83,6 +89,11 @@ int futurl__future_unref(futurl_future *f);
  * The caller must own a reference, kept across the call. */
 void futurl__complete(futurl_future *f, futurl_status status, void *result,
                       char *errmsg);
+
+/* 1 if f is settled, or final and this thread is running its callbacks
+ * (so a callback that waits on its own future does not deadlock). Call
+ * with f->lock held or after an acquire load saw a final state. */
+int futurl__settled_for_me(futurl_future *f);
 
 /* Drop one reference; the last frees the future. */
 void futurl__future_release(futurl_future *f);

@@ -5,7 +5,8 @@
  * All three stand on one mechanism, the waiter: a small record with its own
  * lock and condition variable, registered on every future it watches
  * through a futurl__wait_link. futurl__complete() calls
- * futurl__waiter_notify() under the future's lock, which appends the
+ * futurl__waiter_notify() under the future's lock once the future has
+ * settled (its callbacks ran), which appends the
  * future's index to the waiter's completion log. The log therefore holds
  * each index exactly once, in completion order (futures already finished at
  * registration are logged first, in array order). Links are removed again
@@ -84,7 +85,7 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
         l->waiter = w;
         l->index = i;
         pthread_mutex_lock(&f->lock);
-        if (futurl__is_final(atomic_load_explicit(&f->state, memory_order_acquire))) {
+        if (futurl__settled_for_me(f)) {
             futurl__waiter_notify(w, i);
         } else {
             l->prev = NULL;

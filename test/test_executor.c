@@ -1,0 +1,603 @@
+/*
+ * test/test_executor.c — the run-in-executor core: options and defaults,
+ * submit / submit_timeout / try_submit and backpressure, submits from
+ * worker threads, worker hooks and thread names, and both shutdown modes
+ * (including submitters blocked on a full queue).
+ */
+#include "support.h"
+
+#include "futurl.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fewer rounds under valgrind, whose serialised threads are ~50x slower. */
+static long rounds(long n) {
+    const char *vg = getenv("FUTURL_VALGRIND");
+    return vg && *vg == '1' ? n / 50 + 1 : n;
+}
+
+/* --------------------------------------------------------------- jobs */
+
+static futurl_status job_return_arg(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    *result = arg;
+    return FUTURL_OK;
+}
+
+/* Holds its worker until the gate opens (or the job is cancelled). */
+typedef struct gate {
+    atomic_int open;
+    atomic_int entered;
+} gate;
+
+static futurl_status job_wait_gate(futurl_job *job, void *arg, void **result) {
+    gate *g = arg;
+    (void)result;
+    atomic_fetch_add(&g->entered, 1);
+    for (int i = 0; i < 20000 && !atomic_load(&g->open); i++) {
+        if (futurl_job_cancelled(job))
+            return FUTURL_ECANCELED;
+        support_sleep_ms(1);
+    }
+    return FUTURL_OK;
+}
+
+static void wait_entered(gate *g, int n) {
+    for (int i = 0; i < 10000 && atomic_load(&g->entered) < n; i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(atomic_load(&g->entered), n);
+}
+
+static atomic_int freed_count;
+static void count_free(void *p) {
+    (void)p;
+    atomic_fetch_add(&freed_count, 1);
+}
+
+/* ------------------------------------------------------------- options */
+
+START_TEST(options_defaults) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned want = cpus + 4 < 32 ? (unsigned)cpus + 4 : 32;
+    ck_assert_uint_eq(o.workers, want);
+    ck_assert_uint_eq(o.queue_capacity, FUTURL_DEFAULT_QUEUE_CAPACITY);
+    ck_assert_str_eq(o.thread_name, "futurl");
+
+    futurl_executor *ex = NULL;
+    ck_assert_int_eq(futurl_executor_create(NULL, &ex), FUTURL_OK);
+    ck_assert_uint_eq(futurl_executor_workers(ex), want);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+START_TEST(create_bad_arguments) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    ck_assert_int_eq(futurl_executor_create(&o, NULL), FUTURL_EINVAL);
+    o.workers = 100000;
+    futurl_executor *ex = (futurl_executor *)&o; /* must be reset to NULL */
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_EINVAL);
+    ck_assert_ptr_null(ex);
+
+    futurl_future *f = (futurl_future *)&o;
+    ck_assert_int_eq(futurl_executor_submit(NULL, job_return_arg, NULL, NULL, NULL, &f),
+                     FUTURL_EINVAL);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(futurl_executor_shutdown(NULL, FUTURL_DRAIN), FUTURL_EINVAL);
+    futurl_executor_destroy(NULL);
+}
+END_TEST
+
+START_TEST(status_strings) {
+    ck_assert_str_eq(futurl_err_name(FUTURL_ETIMEDOUT), "FUTURL_ETIMEDOUT");
+    ck_assert_str_eq(futurl_err_name(FUTURL_OK), "FUTURL_OK");
+    ck_assert_str_eq(futurl_strerror(FUTURL_EQUEUEFULL), "queue is full");
+    ck_assert_str_eq(futurl_strerror((futurl_status)12345), "unknown status");
+    ck_assert_str_eq(futurl_err_name((futurl_status)-999), "FUTURL_UNKNOWN");
+    ck_assert_int_lt(FUTURL_EINVAL, 0);
+    ck_assert_str_eq(futurl_version(), FUTURL_VERSION_STRING);
+}
+END_TEST
+
+/* -------------------------------------------------------------- submit */
+
+START_TEST(submit_result_and_destructors) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 2;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    atomic_store(&freed_count, 0);
+    int value = 42;
+    futurl_future *f;
+    ck_assert_int_eq(
+        futurl_executor_submit(ex, job_return_arg, &value, count_free, count_free, &f),
+        FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_state(f), FUTURL_DONE);
+    ck_assert_ptr_eq(futurl_future_result(f), &value);
+    ck_assert_str_eq(futurl_future_errmsg(f), "");
+    ck_assert_int_eq(atomic_load(&freed_count), 1); /* the argument, at completion */
+    futurl_future_free(f);
+    ck_assert_int_eq(atomic_load(&freed_count), 2); /* the result, at free */
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+static futurl_status job_fail(futurl_job *job, void *arg, void **result) {
+    (void)arg;
+    (void)result;
+    futurl_job_set_errmsg(job, "disk %s is full", "sda");
+    return FUTURL_EJOB;
+}
+
+START_TEST(failing_job_reports_message) {
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(NULL, &ex), FUTURL_OK);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_fail, NULL, NULL, NULL, &f), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_EJOB);
+    ck_assert_int_eq(futurl_future_state(f), FUTURL_FAILED);
+    ck_assert_str_eq(futurl_future_errmsg(f), "disk sda is full");
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+START_TEST(try_submit_and_timeout_on_full_queue) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    o.queue_capacity = 2;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    gate g = {0};
+    futurl_future *busy, *q[2], *f = NULL;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &busy),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(futurl_executor_try_submit(ex, job_return_arg, NULL, NULL, NULL, &q[i]),
+                         FUTURL_OK);
+    ck_assert_uint_eq(futurl_executor_queued(ex), 2);
+    ck_assert_int_eq(futurl_executor_try_submit(ex, job_return_arg, NULL, NULL, NULL, &f),
+                     FUTURL_EQUEUEFULL);
+    ck_assert_ptr_null(f);
+
+    double t0 = support_now();
+    ck_assert_int_eq(
+        futurl_executor_submit_timeout(ex, job_return_arg, NULL, NULL, NULL, 200, &f),
+        FUTURL_EQUEUEFULL);
+    double dt = support_now() - t0;
+    ck_assert_double_ge(dt, 0.19);
+    ck_assert_double_lt(dt, 2.0 * support_slack());
+
+    atomic_store(&g.open, 1);
+    ck_assert_int_eq(futurl_gather((futurl_future *[]){busy, q[0], q[1]}, 3, -1, 0, NULL),
+                     FUTURL_OK);
+    futurl_future_free(busy);
+    futurl_future_free(q[0]);
+    futurl_future_free(q[1]);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* 100,000 submissions through a queue of 16 and 4 workers from 4
+ * submitting threads: every future completes exactly once, and the queue
+ * never holds more than its capacity. */
+#define STRESS_THREADS 4
+typedef struct stress {
+    futurl_executor *ex;
+    long per_thread;
+    atomic_long ran, callbacks, bad_callbacks;
+    atomic_size_t max_queued;
+} stress;
+
+static futurl_status job_count(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    stress *s = arg;
+    atomic_fetch_add(&s->ran, 1);
+    size_t q = futurl_executor_queued(s->ex);
+    size_t m = atomic_load(&s->max_queued);
+    while (q > m && !atomic_compare_exchange_weak(&s->max_queued, &m, q))
+        ;
+    *result = (void *)(uintptr_t)1;
+    return FUTURL_OK;
+}
+
+static void on_done_count(futurl_future *f, void *ud) {
+    stress *s = ud;
+    if (futurl_future_state(f) != FUTURL_DONE || futurl_future_result(f) != (void *)1)
+        atomic_fetch_add(&s->bad_callbacks, 1);
+    atomic_fetch_add(&s->callbacks, 1);
+}
+
+static void *stress_submitter(void *p) {
+    stress *s = p;
+    for (long i = 0; i < s->per_thread; i++) {
+        futurl_future *f;
+        if (futurl_executor_submit(s->ex, job_count, s, NULL, NULL, &f) != FUTURL_OK)
+            return (void *)1;
+        if (futurl_future_on_done(f, on_done_count, s) != FUTURL_OK)
+            return (void *)1;
+        futurl_future_free(f); /* detached: it must still complete */
+    }
+    return NULL;
+}
+
+START_TEST(stress_100k_exactly_once) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 4;
+    o.queue_capacity = 16;
+    static stress s;
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(futurl_executor_create(&o, &s.ex), FUTURL_OK);
+    s.per_thread = rounds(100000) / STRESS_THREADS;
+    pthread_t th[STRESS_THREADS];
+    for (int i = 0; i < STRESS_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, stress_submitter, &s), 0);
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        void *rv;
+        pthread_join(th[i], &rv);
+        ck_assert_ptr_null(rv);
+    }
+    ck_assert_int_eq(futurl_executor_shutdown(s.ex, FUTURL_DRAIN), FUTURL_OK);
+    long want = s.per_thread * STRESS_THREADS;
+    ck_assert_int_eq(atomic_load(&s.ran), want);
+    ck_assert_int_eq(atomic_load(&s.callbacks), want);
+    ck_assert_int_eq(atomic_load(&s.bad_callbacks), 0);
+    ck_assert_uint_le(atomic_load(&s.max_queued), 16);
+    futurl_executor_destroy(s.ex);
+}
+END_TEST
+
+/* ------------------------------------------------- submits from workers */
+
+typedef struct inner {
+    futurl_executor *ex;
+    futurl_status st;
+    atomic_int done;
+} inner;
+
+static void cb_submit_inside(futurl_future *f, void *ud) {
+    (void)f;
+    inner *in = ud;
+    futurl_future *g = NULL;
+    in->st = futurl_executor_submit(in->ex, job_return_arg, NULL, NULL, NULL, &g);
+    futurl_future_free(g);
+    atomic_store(&in->done, 1);
+}
+
+/* A done-callback runs on the worker that finished the job, before that
+ * worker takes another: with the queue full, a blocking submit there could
+ * wait forever, so it must fail at once. */
+START_TEST(submit_from_callback_never_blocks) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 2;
+    o.queue_capacity = 1;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    gate g1 = {0}, g2 = {0};
+    inner in = {ex, FUTURL_OK, 0};
+    futurl_future *b1, *b2, *fill;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g1, NULL, NULL, &b1),
+                     FUTURL_OK);
+    wait_entered(&g1, 1);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g2, NULL, NULL, &b2),
+                     FUTURL_OK);
+    wait_entered(&g2, 1);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &fill),
+                     FUTURL_OK);
+    ck_assert_uint_eq(futurl_executor_queued(ex), 1);
+    ck_assert_int_eq(futurl_future_on_done(b2, cb_submit_inside, &in), FUTURL_OK);
+    atomic_store(&g2.open, 1);
+    for (int i = 0; i < 10000 && !atomic_load(&in.done); i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(atomic_load(&in.done), 1);
+    ck_assert_int_eq(in.st, FUTURL_EQUEUEFULL);
+    atomic_store(&g1.open, 1);
+    futurl_future *all[] = {b1, b2, fill};
+    ck_assert_int_eq(futurl_gather(all, 3, 10000, 0, NULL), FUTURL_OK);
+    for (int i = 0; i < 3; i++)
+        futurl_future_free(all[i]);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* The deterministic version: one worker, queue of one. The job fills the
+ * queue itself and then submits once more. */
+typedef struct self_fill {
+    futurl_executor *ex;
+    futurl_status first, second;
+} self_fill;
+
+static futurl_status job_self_fill(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    (void)result;
+    self_fill *s = arg;
+    futurl_future *a = NULL, *b = NULL;
+    s->first = futurl_executor_submit(s->ex, job_return_arg, NULL, NULL, NULL, &a);
+    s->second = futurl_executor_submit(s->ex, job_return_arg, NULL, NULL, NULL, &b);
+    futurl_future_free(a);
+    futurl_future_free(b);
+    return FUTURL_OK;
+}
+
+START_TEST(submit_inside_job_full_queue_errors) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    o.queue_capacity = 1;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    self_fill s = {ex, FUTURL_EINVAL, FUTURL_EINVAL};
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_self_fill, &s, NULL, NULL, &f), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait_for(f, 10000), FUTURL_OK);
+    ck_assert_int_eq(s.first, FUTURL_OK);
+    ck_assert_int_eq(s.second, FUTURL_EQUEUEFULL);
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* ------------------------------------------------- hooks and thread names */
+
+typedef struct hooks {
+    atomic_int started, stopped;
+    atomic_uint index_mask;
+} hooks;
+
+static void *hook_start(void *ud, unsigned index) {
+    hooks *h = ud;
+    atomic_fetch_add(&h->started, 1);
+    atomic_fetch_or(&h->index_mask, 1u << index);
+    unsigned *state = malloc(sizeof *state);
+    *state = 1000 + index;
+    return state;
+}
+
+static void hook_stop(void *ud, void *state) {
+    hooks *h = ud;
+    atomic_fetch_add(&h->stopped, 1);
+    free(state);
+}
+
+static futurl_status job_report_worker(futurl_job *job, void *arg, void **result) {
+    (void)arg;
+    char *info = malloc(64);
+    char name[16] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    unsigned *state = futurl_job_worker_state(job);
+    snprintf(info, 64, "%s %u %u", name, *state, futurl_job_worker_index(job));
+    *result = info;
+    return FUTURL_OK;
+}
+
+START_TEST(worker_hooks_and_names) {
+    hooks h = {0};
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 3;
+    o.thread_name = "fetcher";
+    o.on_worker_start = hook_start;
+    o.on_worker_stop = hook_stop;
+    o.userdata = &h;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_report_worker, NULL, NULL, free, &f),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+    char name[16];
+    unsigned state, index;
+    ck_assert_int_eq(sscanf(futurl_future_result(f), "%15s %u %u", name, &state, &index), 3);
+    char want[16];
+    snprintf(want, sizeof want, "fetcher-%u", index);
+    ck_assert_str_eq(name, want);
+    ck_assert_uint_eq(state, 1000 + index);
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+    ck_assert_int_eq(atomic_load(&h.started), 3);
+    ck_assert_int_eq(atomic_load(&h.stopped), 3);
+    ck_assert_uint_eq(atomic_load(&h.index_mask), 7);
+}
+END_TEST
+
+/* --------------------------------------------------------------- shutdown */
+
+START_TEST(shutdown_drain_runs_everything) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 2;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    enum { N = 200 };
+    futurl_future *fs[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, (void *)(intptr_t)(i + 1),
+                                                NULL, NULL, &fs[i]),
+                         FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_DRAIN), FUTURL_OK);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(futurl_future_state(fs[i]), FUTURL_DONE);
+        ck_assert_ptr_eq(futurl_future_result(fs[i]), (void *)(intptr_t)(i + 1));
+        futurl_future_free(fs[i]);
+    }
+    futurl_future *late = (futurl_future *)fs;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &late),
+                     FUTURL_ESHUTDOWN);
+    ck_assert_ptr_null(late);
+    /* A second shutdown is harmless. */
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+START_TEST(shutdown_cancel_pending) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    gate g = {0};
+    atomic_store(&freed_count, 0);
+    futurl_future *running, *queued[10];
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &running),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, count_free, NULL,
+                                                &queued[i]),
+                         FUTURL_OK);
+    double t0 = support_now();
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    ck_assert_double_lt(support_now() - t0, 5.0 * support_slack());
+    /* The running job saw its flag and stopped; the queued never ran but
+     * their arguments were still freed. */
+    ck_assert_int_eq(futurl_future_state(running), FUTURL_CANCELLED);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(futurl_future_state(queued[i]), FUTURL_CANCELLED);
+        ck_assert_int_eq(futurl_future_status(queued[i]), FUTURL_ECANCELED);
+        futurl_future_free(queued[i]);
+    }
+    ck_assert_int_eq(atomic_load(&freed_count), 10);
+    futurl_future_free(running);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+typedef struct blocked_submitter {
+    futurl_executor *ex;
+    futurl_status st;
+    futurl_future *f;
+} blocked_submitter;
+
+static void *submit_blocking(void *p) {
+    blocked_submitter *b = p;
+    b->st = futurl_executor_submit(b->ex, job_return_arg, NULL, NULL, NULL, &b->f);
+    return NULL;
+}
+
+START_TEST(shutdown_wakes_blocked_submitters) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    o.queue_capacity = 4;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    gate g = {0};
+    futurl_future *running, *queued[4];
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &running),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &queued[i]),
+                         FUTURL_OK);
+    enum { B = 6 };
+    blocked_submitter bs[B];
+    pthread_t th[B];
+    for (int i = 0; i < B; i++) {
+        bs[i] = (blocked_submitter){ex, FUTURL_OK, NULL};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, submit_blocking, &bs[i]), 0);
+    }
+    support_sleep_ms(100); /* let them block on the full queue */
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    for (int i = 0; i < B; i++) {
+        pthread_join(th[i], NULL);
+        /* Either it got in before the shutdown (and its future finished)
+         * or it was woken with an error. Nothing in between. */
+        if (bs[i].st == FUTURL_OK) {
+            ck_assert_int_eq(futurl_future_done(bs[i].f), 1);
+            futurl_future_free(bs[i].f);
+        } else {
+            ck_assert_int_eq(bs[i].st, FUTURL_ESHUTDOWN);
+            ck_assert_ptr_null(bs[i].f);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(futurl_future_done(queued[i]), 1);
+        futurl_future_free(queued[i]);
+    }
+    futurl_future_free(running);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+typedef struct self_shutdown {
+    futurl_executor *ex;
+    futurl_status st;
+} self_shutdown;
+
+static futurl_status job_shutdown_self(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    (void)result;
+    self_shutdown *s = arg;
+    s->st = futurl_executor_shutdown(s->ex, FUTURL_DRAIN);
+    return FUTURL_OK;
+}
+
+START_TEST(shutdown_from_worker_is_refused) {
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(NULL, &ex), FUTURL_OK);
+    self_shutdown s = {ex, FUTURL_OK};
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_shutdown_self, &s, NULL, NULL, &f),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+    ck_assert_int_eq(s.st, FUTURL_EDEADLK);
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+static Suite *executor_suite(void) {
+    Suite *s = suite_create("executor");
+    TCase *tc = tcase_create("basics");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, options_defaults);
+    tcase_add_test(tc, create_bad_arguments);
+    tcase_add_test(tc, status_strings);
+    tcase_add_test(tc, submit_result_and_destructors);
+    tcase_add_test(tc, failing_job_reports_message);
+    tcase_add_test(tc, try_submit_and_timeout_on_full_queue);
+    tcase_add_test(tc, worker_hooks_and_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("workers");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, submit_from_callback_never_blocks);
+    tcase_add_test(tc, submit_inside_job_full_queue_errors);
+    tcase_add_test(tc, shutdown_from_worker_is_refused);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shutdown");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, shutdown_drain_runs_everything);
+    tcase_add_test(tc, shutdown_cancel_pending);
+    tcase_add_test(tc, shutdown_wakes_blocked_submitters);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stress");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, stress_100k_exactly_once);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(executor_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,386 @@
+/*
+ * test/test_future.c — one future: states, wait and wait_for, polling,
+ * cancellation (queued, running, racing completion), done-callbacks (order,
+ * exactly once, after completion, from any thread), freeing at any time and
+ * many waiters on one future.
+ */
+#include "support.h"
+
+#include "futurl.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long rounds(long n) {
+    const char *vg = getenv("FUTURL_VALGRIND");
+    return vg && *vg == '1' ? n / 50 + 1 : n;
+}
+
+static futurl_executor *make_executor(unsigned workers, unsigned capacity) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = workers;
+    o.queue_capacity = capacity;
+    futurl_executor *ex = NULL;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    return ex;
+}
+
+static futurl_status job_nop(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    *result = arg;
+    return FUTURL_OK;
+}
+
+/* Sleeps arg milliseconds in 1 ms steps, stopping early when cancelled. */
+static futurl_status job_sleep(futurl_job *job, void *arg, void **result) {
+    (void)result;
+    long ms = (long)(intptr_t)arg;
+    for (long i = 0; i < ms; i++) {
+        if (futurl_job_cancelled(job))
+            return FUTURL_ECANCELED;
+        support_sleep_ms(1);
+    }
+    return FUTURL_OK;
+}
+
+/* Ignores cancellation and finishes normally. */
+static futurl_status job_stubborn(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    support_sleep_ms((long)(intptr_t)arg);
+    *result = (void *)7;
+    return FUTURL_OK;
+}
+
+static void wait_state(futurl_future *f, futurl_state s) {
+    for (int i = 0; i < 10000 && futurl_future_state(f) != s; i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(futurl_future_state(f), s);
+}
+
+/* ------------------------------------------------------------ states */
+
+START_TEST(states_and_wait_for) {
+    futurl_executor *ex = make_executor(1, 8);
+    futurl_future *a, *b;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)300, NULL, NULL, &a),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_nop, NULL, NULL, NULL, &b), FUTURL_OK);
+    wait_state(a, FUTURL_RUNNING);
+    ck_assert_int_eq(futurl_future_state(b), FUTURL_PENDING);
+    ck_assert_int_eq(futurl_future_done(a), 0);
+    ck_assert_int_eq(futurl_future_status(a), FUTURL_EPENDING);
+    ck_assert_ptr_null(futurl_future_result(a));
+    ck_assert_str_eq(futurl_future_errmsg(a), "");
+
+    double t0 = support_now();
+    ck_assert_int_eq(futurl_future_wait_for(a, 50), FUTURL_ETIMEDOUT);
+    double dt = support_now() - t0;
+    ck_assert_double_ge(dt, 0.045);
+    ck_assert_int_eq(futurl_future_done(a), 0);
+
+    ck_assert_int_eq(futurl_future_wait_for(a, 10000), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(b), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_state(a), FUTURL_DONE);
+    ck_assert_int_eq(futurl_future_done(a), 1);
+    ck_assert_int_eq(futurl_future_wait_for(a, 0), FUTURL_OK); /* finished: no wait */
+    futurl_future_free(a);
+    futurl_future_free(b);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+START_TEST(null_arguments) {
+    ck_assert_int_eq(futurl_future_wait(NULL), FUTURL_EINVAL);
+    ck_assert_int_eq(futurl_future_status(NULL), FUTURL_EINVAL);
+    ck_assert_int_eq(futurl_future_cancel(NULL), 0);
+    ck_assert_int_eq(futurl_future_done(NULL), 0);
+    ck_assert_int_eq(futurl_future_on_done(NULL, NULL, NULL), FUTURL_EINVAL);
+    futurl_future_free(NULL);
+}
+END_TEST
+
+/* -------------------------------------------------------- cancellation */
+
+static atomic_int cb_runs;
+static void cb_count(futurl_future *f, void *ud) {
+    (void)f;
+    (void)ud;
+    atomic_fetch_add(&cb_runs, 1);
+}
+
+START_TEST(cancel_queued_and_running) {
+    futurl_executor *ex = make_executor(1, 8);
+    futurl_future *running, *queued;
+    ck_assert_int_eq(
+        futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)10000, NULL, NULL, &running),
+        FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_nop, NULL, NULL, NULL, &queued), FUTURL_OK);
+    wait_state(running, FUTURL_RUNNING);
+    atomic_store(&cb_runs, 0);
+    ck_assert_int_eq(futurl_future_on_done(queued, cb_count, NULL), FUTURL_OK);
+
+    /* Queued: cancelled at once, on this thread, slot given back. */
+    ck_assert_int_eq(futurl_future_cancel(queued), 1);
+    ck_assert_int_eq(futurl_future_state(queued), FUTURL_CANCELLED);
+    ck_assert_int_eq(futurl_future_status(queued), FUTURL_ECANCELED);
+    ck_assert_int_eq(atomic_load(&cb_runs), 1);
+    ck_assert_uint_eq(futurl_executor_queued(ex), 0);
+    ck_assert_int_eq(futurl_future_cancel(queued), 0); /* already finished */
+
+    /* Running: the job sees its flag and ends cancelled. */
+    double t0 = support_now();
+    ck_assert_int_eq(futurl_future_cancel(running), 1);
+    ck_assert_int_eq(futurl_future_wait(running), FUTURL_ECANCELED);
+    ck_assert_double_lt(support_now() - t0, 2.0 * support_slack());
+    ck_assert_int_eq(futurl_future_state(running), FUTURL_CANCELLED);
+    ck_assert_int_eq(atomic_load(&cb_runs), 1);
+    futurl_future_free(running);
+    futurl_future_free(queued);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+START_TEST(cancel_running_job_that_ignores_it) {
+    futurl_executor *ex = make_executor(1, 8);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_stubborn, (void *)(intptr_t)100, NULL, NULL, &f),
+                     FUTURL_OK);
+    wait_state(f, FUTURL_RUNNING);
+    ck_assert_int_eq(futurl_future_cancel(f), 1);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK); /* its own outcome stands */
+    ck_assert_ptr_eq(futurl_future_result(f), (void *)7);
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* Cancel racing completion: whatever wins, the future ends in exactly one
+ * final state, its callback runs once, and cancel's answer agrees. */
+typedef struct race {
+    atomic_int calls;
+    atomic_int state_at_cb;
+} race;
+
+static void cb_race(futurl_future *f, void *ud) {
+    race *r = ud;
+    atomic_fetch_add(&r->calls, 1);
+    atomic_store(&r->state_at_cb, futurl_future_state(f));
+}
+
+START_TEST(cancel_races_completion) {
+    futurl_executor *ex = make_executor(2, 64);
+    long n = rounds(10000);
+    long cancelled = 0, done = 0;
+    for (long i = 0; i < n; i++) {
+        race r = {0, -1};
+        futurl_future *f;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_nop, (void *)1, NULL, NULL, &f),
+                         FUTURL_OK);
+        ck_assert_int_eq(futurl_future_on_done(f, cb_race, &r), FUTURL_OK);
+        int took = futurl_future_cancel(f);
+        futurl_status st = futurl_future_wait(f);
+        ck_assert_int_eq(atomic_load(&r.calls), 1);
+        int s = futurl_future_state(f);
+        ck_assert_int_eq(atomic_load(&r.state_at_cb), s);
+        if (s == FUTURL_CANCELLED) {
+            ck_assert_int_eq(st, FUTURL_ECANCELED);
+            ck_assert_int_eq(took, 1);
+            cancelled++;
+        } else {
+            ck_assert_int_eq(s, FUTURL_DONE);
+            ck_assert_int_eq(st, FUTURL_OK);
+            ck_assert_ptr_eq(futurl_future_result(f), (void *)1);
+            done++;
+        }
+        futurl_future_free(f);
+    }
+    ck_assert_int_eq(cancelled + done, n);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* ---------------------------------------------------------- callbacks */
+
+typedef struct order_log {
+    pthread_mutex_t lock;
+    int seq[8];
+    int n;
+    pthread_t thread[8];
+} order_log;
+
+static void cb_log(futurl_future *f, void *ud) {
+    (void)f;
+    order_log *l = ud;
+    pthread_mutex_lock(&l->lock);
+    l->thread[l->n] = pthread_self();
+    l->seq[l->n] = l->n;
+    l->n++;
+    pthread_mutex_unlock(&l->lock);
+}
+
+static void cb_tag(futurl_future *f, void *ud);
+typedef struct tag_log {
+    order_log *log;
+    int tag;
+} tag_log;
+
+static void cb_tag(futurl_future *f, void *ud) {
+    tag_log *t = ud;
+    cb_log(f, t->log);
+    t->log->seq[t->log->n - 1] = t->tag;
+}
+
+START_TEST(callbacks_in_order_exactly_once) {
+    futurl_executor *ex = make_executor(1, 8);
+    order_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)100, NULL, NULL, &f),
+                     FUTURL_OK);
+    tag_log tags[3] = {{&log, 10}, {&log, 20}, {&log, 30}};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(futurl_future_on_done(f, cb_tag, &tags[i]), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_on_done(f, NULL, NULL), FUTURL_EINVAL);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+    for (int i = 0; i < 5000 && log.n < 3; i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(log.n, 3);
+    ck_assert_int_eq(log.seq[0], 10);
+    ck_assert_int_eq(log.seq[1], 20);
+    ck_assert_int_eq(log.seq[2], 30);
+    ck_assert_int_eq(pthread_equal(log.thread[0], pthread_self()), 0); /* ran on a worker */
+
+    /* After completion: runs at once, on this thread. */
+    tag_log late = {&log, 40};
+    ck_assert_int_eq(futurl_future_on_done(f, cb_tag, &late), FUTURL_OK);
+    ck_assert_int_eq(log.n, 4);
+    ck_assert_int_eq(log.seq[3], 40);
+    ck_assert_int_ne(pthread_equal(log.thread[3], pthread_self()), 0);
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* ------------------------------------------------------------ freeing */
+
+static atomic_int frees;
+static void count_free(void *p) {
+    (void)p;
+    atomic_fetch_add(&frees, 1);
+}
+
+START_TEST(free_before_completion) {
+    futurl_executor *ex = make_executor(1, 8);
+    atomic_store(&frees, 0);
+    atomic_store(&cb_runs, 0);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_stubborn, (void *)(intptr_t)50, count_free,
+                                            count_free, &f),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_future_on_done(f, cb_count, NULL), FUTURL_OK);
+    futurl_future_free(f); /* detached while pending or running */
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_DRAIN), FUTURL_OK);
+    ck_assert_int_eq(atomic_load(&cb_runs), 1);
+    ck_assert_int_eq(atomic_load(&frees), 2); /* argument and result, once each */
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+static void cb_free_self(futurl_future *f, void *ud) {
+    atomic_int *seen = ud;
+    atomic_store(seen, futurl_future_state(f));
+    futurl_future_free(f); /* the caller handed its reference over */
+}
+
+START_TEST(free_from_callback_thread) {
+    futurl_executor *ex = make_executor(2, 64);
+    long n = rounds(2000);
+    atomic_int seen[64];
+    for (long i = 0; i < n; i += 64) {
+        for (int k = 0; k < 64; k++) {
+            atomic_store(&seen[k], -1);
+            futurl_future *f;
+            ck_assert_int_eq(futurl_executor_submit(ex, job_nop, NULL, NULL, NULL, &f), FUTURL_OK);
+            ck_assert_int_eq(futurl_future_on_done(f, cb_free_self, &seen[k]), FUTURL_OK);
+        }
+        for (int k = 0; k < 64; k++) {
+            for (int t = 0; t < 10000 && atomic_load(&seen[k]) == -1; t++)
+                support_sleep_ms(1);
+            ck_assert_int_eq(atomic_load(&seen[k]), FUTURL_DONE);
+        }
+    }
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* --------------------------------------------------------- many waiters */
+
+typedef struct waiter_arg {
+    futurl_future *f;
+    futurl_status st;
+    void *result;
+} waiter_arg;
+
+static void *wait_thread(void *p) {
+    waiter_arg *w = p;
+    w->st = futurl_future_wait_for(w->f, 20000);
+    w->result = futurl_future_result(w->f);
+    return NULL;
+}
+
+START_TEST(many_waiters_one_future) {
+    futurl_executor *ex = make_executor(1, 8);
+    long n = rounds(50);
+    for (long round = 0; round < n; round++) {
+        futurl_future *f;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_stubborn, (void *)(intptr_t)5, NULL, NULL, &f),
+                         FUTURL_OK);
+        enum { W = 16 };
+        waiter_arg args[W];
+        pthread_t th[W];
+        for (int i = 0; i < W; i++) {
+            args[i] = (waiter_arg){f, FUTURL_EINVAL, NULL};
+            ck_assert_int_eq(pthread_create(&th[i], NULL, wait_thread, &args[i]), 0);
+        }
+        for (int i = 0; i < W; i++) {
+            pthread_join(th[i], NULL);
+            ck_assert_int_eq(args[i].st, FUTURL_OK);
+            ck_assert_ptr_eq(args[i].result, (void *)7);
+        }
+        futurl_future_free(f);
+    }
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+static Suite *future_suite(void) {
+    Suite *s = suite_create("future");
+    TCase *tc = tcase_create("state");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, states_and_wait_for);
+    tcase_add_test(tc, null_arguments);
+    tcase_add_test(tc, cancel_queued_and_running);
+    tcase_add_test(tc, cancel_running_job_that_ignores_it);
+    tcase_add_test(tc, callbacks_in_order_exactly_once);
+    tcase_add_test(tc, free_before_completion);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("races");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, cancel_races_completion);
+    tcase_add_test(tc, free_from_callback_thread);
+    tcase_add_test(tc, many_waiters_one_future);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(future_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
