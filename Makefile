@@ -106,7 +106,7 @@ $(B)/test/cxx_header.o: test/cxx_header.cpp include/futurl.h | $(DEPSOK)
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
 test: lib $(TESTBINS) $(B)/test/cxx_header.o $(EXBINS)
-	@sh test/run.sh $(TESTBINS)
+	@BUILD=$(BUILD) sh test/run.sh $(TESTBINS)
 
 examples: $(EXBINS)
 
