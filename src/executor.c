@@ -6,9 +6,18 @@
  * themselves (qprev/qnext), so queueing allocates nothing and a cancelled
  * future leaves the queue at once, giving its slot back to submitters.
  *
- * Guarded by ex->lock: the queue (head, tail, count), every future's queue
- * links and `queued` flag, the PENDING → RUNNING transition, each worker's
- * `current`, the shutdown flags and the idle/blocked-submitter counts.
+ * A job may also park its future (futurl__job_defer): the future goes back
+ * to PENDING without holding a worker and waits in a timer heap — a binary
+ * min-heap keyed by wake time — until it is due or woken, when it re-enters
+ * the run queue. Queued futures with a deadline sit in the same heap, keyed
+ * by the deadline, so they end FUTURL_ETIMEDOUT on time even if no worker
+ * reaches them. One timer thread per executor, started on first use, acts
+ * on the heap.
+ *
+ * Guarded by ex->lock: the queue (head, tail, count), the heap, every
+ * future's queue/heap fields (queued, parked, wake_pending, heap_index,
+ * wake_ns), the PENDING → RUNNING → PENDING (parked) transitions, each
+ * worker's `current`, the shutdown flags and the idle/blocked counts.
  * Lock order: ex->lock before any future lock (see src/future.h). No user
  * code (jobs, hooks, callbacks) ever runs with ex->lock held.
  */
@@ -46,6 +55,13 @@ struct futurl_executor {
     int closed;               /* no new submissions */
     int joining, joined;
 
+    futurl_future **heap;     /* timer heap: parked + queued with deadline */
+    size_t heap_len, heap_cap;
+    size_t nparked;
+    pthread_t timer;
+    pthread_cond_t timer_cv;  /* the timer thread sleeps here */
+    int timer_started, timer_stop;
+
     worker *workers;
     unsigned nworkers;
     futurl_executor_options opts;
@@ -56,6 +72,7 @@ struct futurl_job {
     futurl_future *future;
     worker *w;
     char *errmsg;
+    uint64_t due_ns;  /* futurl__job_defer's due time (0: only on wake) */
 };
 
 /* The worker this thread is, for the submit-from-a-worker and
@@ -114,17 +131,206 @@ static void queue_unlink(futurl_executor *ex, futurl_future *f) {
         pthread_cond_signal(&ex->not_full);
 }
 
+/* ------------------------------------------------------------- timer heap */
+
+uint64_t futurl__now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void heap_set(futurl_executor *ex, size_t i, futurl_future *f) {
+    ex->heap[i] = f;
+    f->heap_index = i;
+}
+
+static void heap_sift_up(futurl_executor *ex, size_t i) {
+    futurl_future *f = ex->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (ex->heap[parent]->wake_ns <= f->wake_ns)
+            break;
+        heap_set(ex, i, ex->heap[parent]);
+        i = parent;
+    }
+    heap_set(ex, i, f);
+}
+
+static void heap_sift_down(futurl_executor *ex, size_t i) {
+    futurl_future *f = ex->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= ex->heap_len)
+            break;
+        if (child + 1 < ex->heap_len && ex->heap[child + 1]->wake_ns < ex->heap[child]->wake_ns)
+            child++;
+        if (f->wake_ns <= ex->heap[child]->wake_ns)
+            break;
+        heap_set(ex, i, ex->heap[child]);
+        i = child;
+    }
+    heap_set(ex, i, f);
+}
+
+static void *timer_main(void *p);
+
+/* Insert f keyed by wake_ns; starts the timer thread on first use and
+ * wakes it when f becomes the earliest. Returns 0, or -1 when out of
+ * memory or the timer thread cannot start. */
+static int heap_insert(futurl_executor *ex, futurl_future *f, uint64_t wake_ns) {
+    if (ex->heap_len == ex->heap_cap) {
+        size_t cap = ex->heap_cap ? 2 * ex->heap_cap : 64;
+        futurl_future **h = realloc(ex->heap, cap * sizeof *h);
+        if (!h)
+            return -1;
+        ex->heap = h;
+        ex->heap_cap = cap;
+    }
+    if (!ex->timer_started) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int rc = pthread_create(&ex->timer, NULL, timer_main, ex);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (rc != 0)
+            return -1;
+        ex->timer_started = 1;
+    }
+    f->wake_ns = wake_ns;
+    ex->heap[ex->heap_len] = f;
+    f->heap_index = ex->heap_len++;
+    heap_sift_up(ex, f->heap_index);
+    if (f->heap_index == 0)
+        pthread_cond_signal(&ex->timer_cv);
+    return 0;
+}
+
+static void heap_remove(futurl_executor *ex, futurl_future *f) {
+    size_t i = f->heap_index;
+    if (i == SIZE_MAX)
+        return;
+    f->heap_index = SIZE_MAX;
+    futurl_future *last = ex->heap[--ex->heap_len];
+    if (i == ex->heap_len)
+        return;
+    heap_set(ex, i, last);
+    heap_sift_up(ex, i);
+    heap_sift_down(ex, last->heap_index);
+}
+
+/* A parked future re-enters the run queue. Re-entries do not wait for
+ * room: they were admitted once already, and the timer thread must never
+ * block. So the queue may briefly hold more than its capacity. */
+static void unpark(futurl_executor *ex, futurl_future *f) {
+    heap_remove(ex, f);
+    f->parked = 0;
+    ex->nparked--;
+    queue_push(ex, f);
+    if (ex->idle)
+        pthread_cond_signal(&ex->not_empty);
+}
+
+static char *deadline_message(void) {
+    const char *m = "deadline passed before it could run";
+    char *s = malloc(strlen(m) + 1);
+    return s ? strcpy(s, m) : NULL;
+}
+
+static void *timer_main(void *p) {
+    futurl_executor *ex = p;
+    pthread_setname_np(pthread_self(), "futurl-timer");
+    pthread_mutex_lock(&ex->lock);
+    while (!ex->timer_stop) {
+        uint64_t now = futurl__now_ns();
+        futurl_future *expired = NULL; /* queued past their deadline */
+        while (ex->heap_len && ex->heap[0]->wake_ns <= now) {
+            futurl_future *f = ex->heap[0];
+            if (f->parked) {
+                unpark(ex, f);
+            } else { /* queued, deadline passed: take it out */
+                heap_remove(ex, f);
+                queue_unlink(ex, f);
+                f->qnext = expired;
+                expired = f;
+            }
+        }
+        if (expired) {
+            pthread_mutex_unlock(&ex->lock);
+            while (expired) {
+                futurl_future *next = expired->qnext;
+                expired->qnext = NULL;
+                futurl__complete(expired, FUTURL_ETIMEDOUT, NULL, deadline_message());
+                futurl__future_release(expired);
+                expired = next;
+            }
+            pthread_mutex_lock(&ex->lock);
+            continue;
+        }
+        if (ex->heap_len && ex->heap[0]->wake_ns != UINT64_MAX) {
+            uint64_t at = ex->heap[0]->wake_ns;
+            struct timespec ts = {(time_t)(at / 1000000000u), (long)(at % 1000000000u)};
+            pthread_cond_timedwait(&ex->timer_cv, &ex->lock, &ts);
+        } else {
+            pthread_cond_wait(&ex->timer_cv, &ex->lock);
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return NULL;
+}
+
 /* ----------------------------------------------------------------- worker */
 
-static void run_job(worker *w, futurl_future *f) {
-    futurl_job job = {.future = f, .w = w, .errmsg = NULL};
+/* Park f after its job returned FUTURL__DEFER. Returns 0 if parked (or
+ * requeued at once), or a status to complete it with instead. */
+static futurl_status park(futurl_executor *ex, futurl_future *f, uint64_t due_ns) {
+    futurl_status st = FUTURL_OK;
+    pthread_mutex_lock(&ex->lock);
+    if (ex->closed) {
+        st = FUTURL_ECANCELED; /* shutdown ends parked work, cancelled */
+    } else if (atomic_load_explicit(&f->cancel_requested, memory_order_relaxed)) {
+        st = FUTURL_ECANCELED;
+    } else {
+        atomic_store_explicit(&f->state, FUTURL_PENDING, memory_order_release);
+        f->parked = 1;
+        ex->nparked++;
+        /* Always in the heap, so shutdown finds every parked future; one
+         * that waits only for a wake-up is keyed "never". */
+        uint64_t wake = due_ns ? due_ns : UINT64_MAX;
+        if (f->deadline_ns && f->deadline_ns < wake)
+            wake = f->deadline_ns; /* the job then sees its deadline passed */
+        if (f->wake_pending || wake <= futurl__now_ns()) {
+            f->wake_pending = 0;
+            unpark(ex, f);
+        } else if (heap_insert(ex, f, wake) != 0) {
+            f->parked = 0;
+            ex->nparked--;
+            atomic_store_explicit(&f->state, FUTURL_RUNNING, memory_order_release);
+            st = FUTURL_ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return st;
+}
+
+/* Run f's job. Returns 1 if f was parked (the executor's reference now
+ * belongs to the parked future), 0 if it completed. */
+static int run_job(worker *w, futurl_future *f) {
+    futurl_job job = {.future = f, .w = w};
     void *result = NULL;
     futurl_status st = f->fn(&job, f->arg, &result);
+    if (st == FUTURL__DEFER) {
+        st = park(w->ex, f, job.due_ns);
+        if (st == FUTURL_OK) {
+            free(job.errmsg);
+            return 1;
+        }
+    }
     if (st == FUTURL_OK) { /* a message set on the way is not an error */
         free(job.errmsg);
         job.errmsg = NULL;
     }
     futurl__complete(f, st, result, job.errmsg);
+    return 0;
 }
 
 static void *worker_main(void *p) {
@@ -152,18 +358,19 @@ static void *worker_main(void *p) {
         if (!f)
             break; /* closed and drained */
         queue_unlink(ex, f);
+        heap_remove(ex, f); /* its deadline is the job's business now */
         atomic_store_explicit(&f->state, FUTURL_RUNNING, memory_order_release);
         w->current = f;
         pthread_mutex_unlock(&ex->lock);
 
-        run_job(w, f);
+        int parked = run_job(w, f);
 
         /* current is cleared before the executor's reference goes, so a
          * shutdown never flags a freed future. The last reference frees
          * outside the lock: a result destructor is user code. */
         pthread_mutex_lock(&ex->lock);
         w->current = NULL;
-        if (futurl__future_unref(f)) {
+        if (!parked && futurl__future_unref(f)) {
             pthread_mutex_unlock(&ex->lock);
             futurl__future_discard(f);
             pthread_mutex_lock(&ex->lock);
@@ -195,6 +402,31 @@ futurl_future *futurl__job_future(const futurl_job *job) {
     return job->future;
 }
 
+void futurl__job_defer(futurl_job *job, uint64_t due_ns) {
+    job->due_ns = due_ns;
+}
+
+uint64_t futurl__job_deadline(const futurl_job *job) {
+    return job->future->deadline_ns;
+}
+
+void futurl__executor_wake(futurl_executor *ex, futurl_future *f) {
+    pthread_mutex_lock(&ex->lock);
+    int st = atomic_load_explicit(&f->state, memory_order_acquire);
+    if (f->parked)
+        unpark(ex, f);
+    else if (st == FUTURL_RUNNING)
+        f->wake_pending = 1; /* its job is about to park it */
+    pthread_mutex_unlock(&ex->lock);
+}
+
+size_t futurl__executor_parked(futurl_executor *ex) {
+    pthread_mutex_lock(&ex->lock);
+    size_t n = ex->nparked;
+    pthread_mutex_unlock(&ex->lock);
+    return n;
+}
+
 void futurl_job_set_errmsg(futurl_job *job, const char *fmt, ...) {
     if (!job || !fmt)
         return;
@@ -218,10 +450,12 @@ static void stop_workers(futurl_executor *ex, unsigned started) {
 }
 
 static void executor_free(futurl_executor *ex) {
+    pthread_cond_destroy(&ex->timer_cv);
     pthread_cond_destroy(&ex->joined_cv);
     pthread_cond_destroy(&ex->not_full);
     pthread_cond_destroy(&ex->not_empty);
     pthread_mutex_destroy(&ex->lock);
+    free(ex->heap);
     free(ex->workers);
     free(ex);
 }
@@ -258,7 +492,7 @@ futurl_status futurl_executor_create(const futurl_executor_options *opts,
     }
     /* Condition variables on the monotonic clock for submit_timeout. */
     if (futurl__cond_init(&ex->not_empty) != 0 || futurl__cond_init(&ex->not_full) != 0 ||
-        futurl__cond_init(&ex->joined_cv) != 0) {
+        futurl__cond_init(&ex->joined_cv) != 0 || futurl__cond_init(&ex->timer_cv) != 0) {
         /* pthread_cond_destroy of an uninitialised cond is not allowed;
          * glibc's cond_init cannot fail with a valid attr, so this path is
          * out-of-memory only in theory. */
@@ -300,10 +534,10 @@ futurl_status futurl_executor_create(const futurl_executor_options *opts,
 
 /* ---------------------------------------------------------------- submit */
 
-futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn fn,
-                                             void *arg, futurl_free_fn free_arg,
-                                             futurl_free_fn free_result, long timeout_ms,
-                                             futurl_future **out) {
+futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                      futurl_free_fn free_arg, futurl_free_fn free_result,
+                                      long timeout_ms, uint64_t deadline_ns,
+                                      futurl_future **out) {
     if (out)
         *out = NULL;
     if (!ex || !fn || !out)
@@ -311,6 +545,7 @@ futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn 
     futurl_future *f = futurl__future_new(ex, fn, arg, free_arg, free_result);
     if (!f)
         return FUTURL_ENOMEM;
+    f->deadline_ns = deadline_ns;
 
     /* A worker must never block on its own pool: if every worker did, no
      * one would ever make room. */
@@ -337,6 +572,8 @@ futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn 
     }
     if (st == FUTURL_OK && ex->closed)
         st = FUTURL_ESHUTDOWN;
+    if (st == FUTURL_OK && deadline_ns && heap_insert(ex, f, deadline_ns) != 0)
+        st = FUTURL_ENOMEM;
     if (st == FUTURL_OK) {
         queue_push(ex, f);
         if (ex->idle)
@@ -353,6 +590,13 @@ futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn 
     }
     *out = f;
     return FUTURL_OK;
+}
+
+futurl_status futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn fn,
+                                             void *arg, futurl_free_fn free_arg,
+                                             futurl_free_fn free_result, long timeout_ms,
+                                             futurl_future **out) {
+    return futurl__executor_submit(ex, fn, arg, free_arg, free_result, timeout_ms, 0, out);
 }
 
 futurl_status futurl_executor_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
@@ -375,12 +619,19 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
     int took = 0, dequeued = 0;
     if (st == FUTURL_PENDING && f->queued) {
         queue_unlink(ex, f);
+        heap_remove(ex, f);
+        dequeued = took = 1;
+    } else if (st == FUTURL_PENDING && f->parked) {
+        heap_remove(ex, f);
+        f->parked = 0;
+        ex->nparked--;
         dequeued = took = 1;
     } else if (st == FUTURL_RUNNING) {
         atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
         took = 1;
     }
-    /* PENDING but not queued: another thread is finishing it cancelled. */
+    /* PENDING but neither queued nor parked: another thread is finishing
+     * it (cancelled or timed out). */
     pthread_mutex_unlock(&ex->lock);
 
     if (dequeued) {
@@ -393,6 +644,18 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
 
 /* -------------------------------------------------------------- shutdown */
 
+/* Finish a chain of futures (linked through qnext) cancelled. */
+static void complete_cancelled(futurl_future *chain) {
+    while (chain) {
+        futurl_future *next = chain->qnext;
+        chain->qprev = chain->qnext = NULL;
+        atomic_store_explicit(&chain->cancel_requested, 1, memory_order_relaxed);
+        futurl__complete(chain, FUTURL_ECANCELED, NULL, NULL);
+        futurl__future_release(chain);
+        chain = next;
+    }
+}
+
 futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode how) {
     if (!ex || (how != FUTURL_DRAIN && how != FUTURL_CANCEL_PENDING))
         return FUTURL_EINVAL;
@@ -403,15 +666,29 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     ex->closed = 1;
     futurl_future *cancelled = NULL;
     if (how == FUTURL_CANCEL_PENDING) {
-        cancelled = ex->head;
-        for (futurl_future *f = ex->head; f; f = f->qnext)
-            f->queued = 0;
-        ex->head = ex->tail = NULL;
-        ex->count = 0;
+        while (ex->head) {
+            futurl_future *f = ex->head;
+            queue_unlink(ex, f);
+            heap_remove(ex, f);
+            f->qnext = cancelled;
+            cancelled = f;
+        }
         for (unsigned i = 0; i < ex->nworkers; i++)
             if (ex->workers[i].current)
                 atomic_store_explicit(&ex->workers[i].current->cancel_requested, 1,
                                       memory_order_relaxed);
+    }
+    /* Parked futures end cancelled in both modes: draining runs what is
+     * queued, it does not wait out backoffs. No job can park from now on. */
+    for (size_t i = ex->heap_len; i-- > 0;) {
+        futurl_future *f = ex->heap[i];
+        if (f->parked) {
+            heap_remove(ex, f);
+            f->parked = 0;
+            ex->nparked--;
+            f->qnext = cancelled;
+            cancelled = f;
+        }
     }
     pthread_cond_broadcast(&ex->not_empty);
     pthread_cond_broadcast(&ex->not_full);
@@ -419,20 +696,19 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     ex->joining = 1;
     pthread_mutex_unlock(&ex->lock);
 
-    /* Finish what was taken off the queue, outside the lock: callbacks run
-     * here. The links are no longer touched by anyone else. */
-    while (cancelled) {
-        futurl_future *next = cancelled->qnext;
-        cancelled->qprev = cancelled->qnext = NULL;
-        atomic_store_explicit(&cancelled->cancel_requested, 1, memory_order_relaxed);
-        futurl__complete(cancelled, FUTURL_ECANCELED, NULL, NULL);
-        futurl__future_release(cancelled);
-        cancelled = next;
-    }
+    /* Outside the lock: their callbacks run here. */
+    complete_cancelled(cancelled);
 
     if (first) {
         for (unsigned i = 0; i < ex->nworkers; i++)
             pthread_join(ex->workers[i].thread, NULL);
+        pthread_mutex_lock(&ex->lock);
+        ex->timer_stop = 1;
+        pthread_cond_signal(&ex->timer_cv);
+        int timer = ex->timer_started;
+        pthread_mutex_unlock(&ex->lock);
+        if (timer)
+            pthread_join(ex->timer, NULL);
         pthread_mutex_lock(&ex->lock);
         ex->joined = 1;
         pthread_cond_broadcast(&ex->joined_cv);

@@ -7,6 +7,7 @@
 #include "future.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@ futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *a
     f->ex = ex;
     f->status = FUTURL_EPENDING;
     f->callbacks_tail = &f->callbacks;
+    f->heap_index = SIZE_MAX;
     return f;
 }
 

@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 typedef struct futurl__waiter futurl__waiter;
 
@@ -67,10 +68,50 @@ struct futurl_future {
     unsigned sleepers;             /* threads in futurl_future_wait* */
     pthread_t settling_thread;     /* runs the callbacks (set when final) */
 
-    /* Guarded by the executor lock: membership of the run queue. */
+    /* Guarded by the executor lock: membership of the run queue and of the
+     * timer heap (parked futures, and queued ones with a deadline). */
     futurl_future *qprev, *qnext;
-    int queued;
+    int queued;                    /* in the run queue */
+    int parked;                    /* deferred by its job, waiting to re-run */
+    int wake_pending;              /* woken while its job was still running */
+    size_t heap_index;             /* position in the timer heap, or SIZE_MAX */
+    uint64_t wake_ns;              /* heap key: when the timer acts on it */
+    uint64_t deadline_ns;          /* monotonic; 0: none */
 };
+
+/* Internal job status: the job asked to run again later (futurl__job_defer)
+ * and must not be completed now. Never visible to users. */
+#define FUTURL__DEFER ((futurl_status)1)
+
+/* Monotonic clock in nanoseconds. */
+uint64_t futurl__now_ns(void);
+
+/* Submit with an optional absolute deadline (monotonic ns, 0: none): a
+ * future still queued at its deadline ends FUTURL_ETIMEDOUT at that moment,
+ * without running. Otherwise as futurl_executor_submit_timeout(). */
+futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
+                                      futurl_free_fn free_arg, futurl_free_fn free_result,
+                                      long timeout_ms, uint64_t deadline_ns,
+                                      futurl_future **out);
+
+/* From inside a job: after this, returning FUTURL__DEFER puts the future
+ * back to PENDING without holding a worker; it re-enters the run queue at
+ * due_ns (monotonic; 0: only when woken) or when futurl__executor_wake() is
+ * called, whichever is first, and the same job runs again with the same
+ * argument. Cancelling a parked future finishes it at once; shutdown
+ * finishes parked futures cancelled. */
+void futurl__job_defer(futurl_job *job, uint64_t due_ns);
+
+/* Make a parked future due now (or, if its job is still returning, as soon
+ * as it parks). No effect on a future that is not pending. The caller must
+ * hold a reference to f. */
+void futurl__executor_wake(futurl_executor *ex, futurl_future *f);
+
+/* The deadline the future was submitted with (monotonic ns, 0: none). */
+uint64_t futurl__job_deadline(const futurl_job *job);
+
+/* Futures parked right now. */
+size_t futurl__executor_parked(futurl_executor *ex);
 
 /* A new PENDING future for fn(arg) with two references (caller + executor). */
 futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *arg,
