@@ -1,0 +1,310 @@
+/*
+ * src/client.c — the HTTP client object: options and their defaults,
+ * create (checks and copies the options, builds the shared default header
+ * list, the DNS share and the cookie jar, then starts the pool whose
+ * workers each set up one easy handle: transfer.c), submit and the
+ * one-liners, shutdown and destroy.
+ */
+#include "client.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define DEFAULT_USER_AGENT "futurl/" FUTURL_VERSION_STRING
+
+/* The string options, copied at create and freed at destroy. */
+static const size_t string_options[] = {
+    offsetof(futurl_client_options, thread_name),
+    offsetof(futurl_client_options, base_url),
+    offsetof(futurl_client_options, user_agent),
+    offsetof(futurl_client_options, ca_file),
+    offsetof(futurl_client_options, ca_path),
+    offsetof(futurl_client_options, client_cert),
+    offsetof(futurl_client_options, client_key),
+    offsetof(futurl_client_options, proxy),
+    offsetof(futurl_client_options, username),
+    offsetof(futurl_client_options, password),
+    offsetof(futurl_client_options, bearer_token),
+    offsetof(futurl_client_options, cookies),
+};
+#define STRING_OPTIONS (sizeof string_options / sizeof string_options[0])
+
+static const char **string_option(futurl_client_options *o, size_t i) {
+    return (const char **)(void *)((char *)o + string_options[i]);
+}
+
+void futurl_client_options_init(futurl_client_options *opts) {
+    if (opts == NULL)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->user_agent = DEFAULT_USER_AGENT;
+    opts->connect_timeout_ms = FUTURL_DEFAULT_CONNECT_TIMEOUT_MS;
+    opts->timeout_ms = FUTURL_DEFAULT_TIMEOUT_MS;
+    opts->follow_redirects = 1;
+    opts->max_redirects = FUTURL_DEFAULT_MAX_REDIRECTS;
+    opts->verify_tls = 1;
+    opts->cookie_jar = 1;
+    opts->max_response_bytes = FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
+    opts->decompress = 1;
+    opts->http2 = 1;
+}
+
+/* ---------------------------------------------------------------- create */
+
+static futurl_status check_options(const futurl_client_options *o) {
+    if (o->connect_timeout_ms < 0 || o->timeout_ms < 0 || o->max_redirects < 0 ||
+        (o->bearer_token != NULL && o->username != NULL) ||
+        (o->password != NULL && o->username == NULL))
+        return FUTURL_EINVAL;
+    if (o->base_url != NULL) {
+        futurl_status st = futurl__url_check(o->base_url);
+        if (st != FUTURL_OK)
+            return st;
+    }
+    /* Strings that end up inside header lines. */
+    const char *fields[] = {o->user_agent, o->bearer_token, o->cookies};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i] != NULL && !futurl__is_field_value(fields[i]))
+            return FUTURL_EHEADER;
+    return FUTURL_OK;
+}
+
+/* The list every request sends unless it has its own: the caller's headers
+ * and "Expect:" (no 100-continue round trip before a body), unless named. */
+static futurl_status build_default_headers(futurl_client *c, const char *const *headers) {
+    int has_expect = 0;
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
+        size_t name_len;
+        if (futurl__header_line_check(headers[i], &name_len) != FUTURL_OK)
+            return FUTURL_EHEADER;
+        has_expect |= futurl__ascii_ieq(headers[i], name_len, "Expect", 6);
+        struct curl_slist *l = curl_slist_append(c->default_headers, headers[i]);
+        if (l == NULL)
+            return FUTURL_ENOMEM;
+        c->default_headers = l;
+    }
+    if (!has_expect) {
+        struct curl_slist *l = curl_slist_append(c->default_headers, "Expect:");
+        if (l == NULL)
+            return FUTURL_ENOMEM;
+        c->default_headers = l;
+    }
+    return FUTURL_OK;
+}
+
+static void share_lock(CURL *easy, curl_lock_data data, curl_lock_access access,
+                       void *client) {
+    futurl_client *c = client;
+    (void)easy;
+    (void)access;
+    pthread_mutex_lock(&c->share_locks[data]);
+}
+
+static void share_unlock(CURL *easy, curl_lock_data data, void *client) {
+    futurl_client *c = client;
+    (void)easy;
+    pthread_mutex_unlock(&c->share_locks[data]);
+}
+
+/* The DNS cache, shared by every worker; nothing else (see DESIGN.md). */
+static futurl_status create_share(futurl_client *c) {
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+        if (pthread_mutex_init(&c->share_locks[i], NULL) != 0) {
+            while (i-- > 0)
+                pthread_mutex_destroy(&c->share_locks[i]);
+            return FUTURL_ENOMEM;
+        }
+    }
+    c->share_locks_ready = 1;
+    c->share = curl_share_init();
+    if (c->share == NULL)
+        return FUTURL_ENOMEM;
+    if (curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_USERDATA, (void *)c) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+        return FUTURL_ECURL;
+    return FUTURL_OK;
+}
+
+/* Try the options on a scratch handle, so that a bad one fails create
+ * rather than every request. */
+static futurl_status check_handle(futurl_client *c) {
+    CURL *easy = curl_easy_init();
+    if (easy == NULL)
+        return FUTURL_ENOMEM;
+    char msg[CURL_ERROR_SIZE];
+    futurl_status st = futurl__handle_setup(c, easy, NULL, msg, sizeof msg);
+    curl_easy_cleanup(easy);
+    return st;
+}
+
+static void client_free(futurl_client *c) {
+    futurl_executor_destroy(c->executor); /* joins: every handle is gone after */
+    if (c->share != NULL)
+        (void)curl_share_cleanup(c->share);
+    if (c->share_locks_ready)
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&c->share_locks[i]);
+    futurl__jar_free(c->jar);
+    curl_slist_free_all(c->default_headers);
+    for (size_t i = 0; i < STRING_OPTIONS; i++)
+        free((char *)*string_option(&c->opts, i));
+    if (c->global_init_done)
+        futurl_global_cleanup();
+    free(c);
+}
+
+futurl_status futurl_client_create(const futurl_client_options *opts,
+                                   futurl_client **out) {
+    if (out == NULL)
+        return FUTURL_EINVAL;
+    *out = NULL;
+    futurl_client_options defaults;
+    if (opts == NULL) {
+        futurl_client_options_init(&defaults);
+        opts = &defaults;
+    }
+    futurl_status st = check_options(opts);
+    if (st != FUTURL_OK)
+        return st;
+
+    futurl_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return FUTURL_ENOMEM;
+    c->opts = *opts;
+    c->opts.headers = NULL; /* lives on as default_headers */
+    if (c->opts.user_agent == NULL)
+        c->opts.user_agent = DEFAULT_USER_AGENT;
+    for (size_t i = 0; i < STRING_OPTIONS; i++) {
+        const char **field = string_option(&c->opts, i);
+        if (*field != NULL && (*field = strdup(*field)) == NULL)
+            st = FUTURL_ENOMEM; /* the rest are NULL or copies: freeable */
+    }
+    if (st == FUTURL_OK)
+        st = futurl_global_init();
+    c->global_init_done = st == FUTURL_OK;
+    if (st == FUTURL_OK)
+        st = build_default_headers(c, opts->headers);
+    if (st == FUTURL_OK)
+        st = create_share(c);
+    if (st == FUTURL_OK && c->opts.cookie_jar && (c->jar = futurl__jar_new()) == NULL)
+        st = FUTURL_ENOMEM;
+    if (st == FUTURL_OK)
+        st = check_handle(c);
+    if (st == FUTURL_OK) {
+        futurl_executor_options eo;
+        futurl_executor_options_init(&eo);
+        eo.workers = opts->workers;
+        eo.queue_capacity = opts->queue_capacity;
+        if (c->opts.thread_name != NULL)
+            eo.thread_name = c->opts.thread_name;
+        eo.on_worker_start = futurl__worker_start;
+        eo.on_worker_stop = futurl__worker_stop;
+        eo.userdata = c;
+        st = futurl_executor_create(&eo, &c->executor);
+    }
+    if (st != FUTURL_OK) {
+        client_free(c);
+        return st;
+    }
+    *out = c;
+    return FUTURL_OK;
+}
+
+futurl_executor *futurl_client_executor(futurl_client *c) {
+    return c ? c->executor : NULL;
+}
+
+futurl_status futurl_client_shutdown(futurl_client *c, futurl_shutdown_mode how) {
+    if (c == NULL)
+        return FUTURL_EINVAL;
+    return futurl_executor_shutdown(c->executor, how);
+}
+
+void futurl_client_destroy(futurl_client *c) {
+    if (c != NULL)
+        client_free(c);
+}
+
+/* ---------------------------------------------------------------- submit */
+
+static void free_request(void *request) {
+    futurl_request_free(request);
+}
+
+/* Steals r whatever happens. */
+static futurl_status submit(futurl_client *c, futurl_request *r, int wait,
+                            futurl_future **out) {
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || r == NULL || out == NULL) {
+        futurl_request_free(r);
+        return FUTURL_EINVAL;
+    }
+    futurl_status st = futurl__request_prepare(r, c->opts.base_url, c->default_headers);
+    if (st == FUTURL_OK)
+        st = wait ? futurl_executor_submit(c->executor, futurl__http_job, r, free_request,
+                                           futurl__response_free, out)
+                  : futurl_executor_try_submit(c->executor, futurl__http_job, r,
+                                               free_request, futurl__response_free, out);
+    if (st != FUTURL_OK)
+        futurl_request_free(r); /* the executor calls no destructor on failure */
+    return st;
+}
+
+futurl_status futurl_client_submit(futurl_client *c, futurl_request *r,
+                                   futurl_future **out) {
+    return submit(c, r, 1, out);
+}
+
+futurl_status futurl_client_try_submit(futurl_client *c, futurl_request *r,
+                                       futurl_future **out) {
+    return submit(c, r, 0, out);
+}
+
+/* --------------------------------------------------------------- one-liners */
+
+static futurl_status simple(futurl_client *c, const char *method, const char *url,
+                            int with_json, const struct cJSON *json,
+                            futurl_future **out) {
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || out == NULL || (with_json && json == NULL))
+        return FUTURL_EINVAL;
+    futurl_request *r;
+    futurl_status st = futurl_request_new(method, url, &r);
+    if (st == FUTURL_OK && with_json)
+        st = futurl_request_set_json(r, json);
+    if (st != FUTURL_OK) {
+        futurl_request_free(r);
+        return st;
+    }
+    return futurl_client_submit(c, r, out);
+}
+
+futurl_status futurl_get(futurl_client *c, const char *url, futurl_future **out) {
+    return simple(c, "GET", url, 0, NULL, out);
+}
+
+futurl_status futurl_delete(futurl_client *c, const char *url, futurl_future **out) {
+    return simple(c, "DELETE", url, 0, NULL, out);
+}
+
+futurl_status futurl_post_json(futurl_client *c, const char *url,
+                               const struct cJSON *body, futurl_future **out) {
+    return simple(c, "POST", url, 1, body, out);
+}
+
+futurl_status futurl_put_json(futurl_client *c, const char *url, const struct cJSON *body,
+                              futurl_future **out) {
+    return simple(c, "PUT", url, 1, body, out);
+}
+
+futurl_status futurl_patch_json(futurl_client *c, const char *url,
+                                const struct cJSON *body, futurl_future **out) {
+    return simple(c, "PATCH", url, 1, body, out);
+}

@@ -1,0 +1,74 @@
+/*
+ * src/client.h — the client object and its workers, shared by client.c
+ * (create, submit, destroy) and transfer.c (a worker's easy handle and the
+ * HTTP job). Not installed.
+ */
+#ifndef FUTURL_SRC_CLIENT_H
+#define FUTURL_SRC_CLIENT_H
+
+#include <pthread.h>
+
+#include <curl/curl.h>
+
+#include "cookies.h"
+#include "futurl.h"
+#include "request.h"
+#include "response.h"
+
+/* Everything here is written by futurl_client_create() before the first
+ * worker starts and read-only afterwards, except the CURLSH, which libcurl
+ * guards with share_locks, and the jar, which guards itself. */
+struct futurl_client {
+    futurl_executor *executor;
+    futurl_client_options opts;         /* strings are the client's copies */
+    struct curl_slist *default_headers; /* every request's list unless it has its own */
+    CURLSH *share;                      /* DNS cache only */
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    int share_locks_ready;
+    futurl__cookie_jar *jar; /* NULL: opts.cookie_jar is off */
+    int global_init_done;
+};
+
+/* What the transfer has to report beyond the CURLcode. */
+typedef enum futurl__failure {
+    FUTURL__FAIL_NONE = 0,
+    FUTURL__FAIL_TOO_LARGE, /* the size cap, counted in the write callback */
+    FUTURL__FAIL_CHUNK,     /* the chunk callback returned non-zero */
+    FUTURL__FAIL_PROGRESS,  /* the progress callback returned non-zero */
+    FUTURL__FAIL_CANCELLED, /* the future was cancelled */
+    FUTURL__FAIL_IO,        /* short fwrite to the output file */
+    FUTURL__FAIL_NOMEM      /* a buffer could not grow */
+} futurl__failure;
+
+/* Per-worker state (futurl_job_worker_state): one easy handle, set up once
+ * with the client's options and reused. Only its own thread touches it. */
+typedef struct futurl__worker {
+    futurl_client *client;
+    CURL *easy;
+    char errbuf[CURL_ERROR_SIZE];
+    futurl__response_builder builder;
+    futurl__cookie_view cookies;
+    int broken; /* its handle could not be reset: its jobs fail */
+
+    /* The transfer in progress (valid during curl_easy_perform). */
+    futurl_job *job;
+    const futurl_request *request;
+    uint64_t max_bytes; /* 0: no cap */
+    futurl__failure failure;
+    int io_errno;
+} futurl__worker;
+
+/* Apply the client-wide options to a fresh handle (once per worker, and
+ * once at create to check them). w may be NULL: no callbacks then.
+ * Returns FUTURL_OK, FUTURL_ENOMEM or FUTURL_ECURL (message in errmsg). */
+futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker *w,
+                                   char *errmsg, size_t errmsg_size);
+
+/* The executor's worker hooks; userdata is the client. */
+void *futurl__worker_start(void *client, unsigned index);
+void futurl__worker_stop(void *client, void *worker);
+
+/* The HTTP job: arg is a prepared futurl_request, *result a futurl_response. */
+futurl_status futurl__http_job(futurl_job *job, void *arg, void **result);
+
+#endif

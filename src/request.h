@@ -1,0 +1,102 @@
+/*
+ * src/request.h — the request object as the transfer sees it. A request is
+ * built by one thread, then frozen by futurl__request_prepare() at submit;
+ * from then on it is read-only, so a retry can run it again as often as it
+ * likes. Not installed.
+ */
+#ifndef FUTURL_SRC_REQUEST_H
+#define FUTURL_SRC_REQUEST_H
+
+#include <curl/curl.h>
+
+#include "futurl.h"
+#include "http.h"
+
+/* How the transfer tells libcurl which method to send. */
+typedef enum futurl__method_kind {
+    FUTURL__METHOD_GET,   /* the handle's resting state: nothing to set */
+    FUTURL__METHOD_HEAD,  /* CURLOPT_NOBODY */
+    FUTURL__METHOD_POST,  /* CURLOPT_POSTFIELDS, so 301/302/303 turn it into GET */
+    FUTURL__METHOD_CUSTOM /* CURLOPT_CUSTOMREQUEST (+ POSTFIELDS for a body) */
+} futurl__method_kind;
+
+typedef enum futurl__header_op {
+    FUTURL__HEADER_SET,   /* replaces defaults and earlier values of the name */
+    FUTURL__HEADER_ADD,   /* one more line of the name */
+    FUTURL__HEADER_REMOVE /* "Name:": send none, not even libcurl's own */
+} futurl__header_op;
+
+typedef struct futurl__header {
+    char *line;      /* ready for libcurl: "Name: value", "Name;" (empty) or "Name:" */
+    size_t name_len; /* the name is line[0..name_len) */
+    futurl__header_op op;
+} futurl__header;
+
+typedef enum futurl__body_kind {
+    FUTURL__BODY_NONE,
+    FUTURL__BODY_BYTES, /* set_body / set_json */
+    FUTURL__BODY_FORM   /* add_form: body holds "a=1&b=2" */
+} futurl__body_kind;
+
+struct futurl_request {
+    char *method;
+    futurl__method_kind method_kind;
+    char *url; /* as given */
+    int url_is_absolute;
+    futurl__buf query; /* encoded "a=1&b=2" from add_param */
+    futurl__buf body;
+    futurl__body_kind body_kind;
+    futurl__header *headers;
+    size_t header_count, header_cap;
+
+    long timeout_ms;      /* -1: the client's */
+    int raise_for_status; /* -1: the client's */
+    int has_max_bytes;
+    size_t max_response_bytes;
+
+    futurl_chunk_fn chunk_fn; /* sinks: at most one of chunk_fn and out */
+    void *chunk_userdata;
+    FILE *out;
+    futurl_progress_fn progress_fn;
+    void *progress_userdata;
+
+    /* Set by futurl__request_prepare(), read-only afterwards. */
+    int prepared;
+    int sends_body;            /* POSTFIELDS: the body, or "" for POST/PUT/PATCH */
+    char *final_url;           /* joined + query; NULL: url is final */
+    struct curl_slist *merged; /* defaults merged with ours; NULL: defaults */
+};
+
+/*
+ * Freeze r for submission: join its URL with base_url (may be NULL), append
+ * the query, check the scheme of the result, and merge its headers with the
+ * client's defaults (borrowed, read-only). Idempotent.
+ * Returns FUTURL_OK, FUTURL_EURL, FUTURL_ESCHEME or FUTURL_ENOMEM.
+ */
+futurl_status futurl__request_prepare(futurl_request *r, const char *base_url,
+                                      const struct curl_slist *defaults);
+
+/* The URL libcurl gets (valid once prepared). */
+static inline const char *futurl__request_url(const futurl_request *r) {
+    return r->final_url ? r->final_url : r->url;
+}
+
+/* Set header name to value (op SET or ADD), both already checked. */
+futurl_status futurl__request_put_header(futurl_request *r, const char *name,
+                                         const char *value, futurl__header_op op);
+
+/* Length of the scheme of url ("http" → 4) if url starts with one followed
+ * by ':', else 0 (a relative reference). */
+size_t futurl__url_scheme_len(const char *url);
+
+/* 1 if the scheme s[0..len) is http or https (any case). */
+int futurl__scheme_allowed(const char *s, size_t len);
+
+/* Check an absolute URL: FUTURL_OK, FUTURL_ESCHEME, FUTURL_EURL, FUTURL_ENOMEM. */
+futurl_status futurl__url_check(const char *url);
+
+/* Check a client default header line ("Name: value", "Name;" or "Name:"):
+ * FUTURL_OK or FUTURL_EHEADER; *name_len receives the name's length. */
+futurl_status futurl__header_line_check(const char *line, size_t *name_len);
+
+#endif

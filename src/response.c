@@ -1,0 +1,271 @@
+/*
+ * src/response.c — the response object: the builder that collects the
+ * final response's headers and body while a transfer runs, the single
+ * allocation a finished response lives in, and the read-only accessors
+ * (JSON ones are in json.c).
+ */
+#include "response.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "future.h"
+
+/* Bodies up to this size are copied into the response's own block (one
+ * malloc for the whole response); larger ones are handed over as they are. */
+#define INLINE_BODY_MAX (16u * 1024u)
+
+/* A worker keeps a body buffer this large between transfers; a bigger one
+ * (left by a failed large download) is given back. */
+#define KEEP_BODY_CAP (1024u * 1024u)
+
+/* ---------------------------------------------------------------- builder */
+
+void futurl__builder_reset(futurl__response_builder *b) {
+    if (b->body.cap > KEEP_BODY_CAP)
+        futurl__buf_free(&b->body);
+    b->body.len = 0;
+    b->hdr.len = 0;
+    b->count = 0;
+    b->bytes = 0;
+    b->saw_set_cookie = 0;
+}
+
+void futurl__builder_free(futurl__response_builder *b) {
+    futurl__buf_free(&b->body);
+    futurl__buf_free(&b->hdr);
+    free(b->index);
+    b->index = NULL;
+    b->count = b->index_cap = 0;
+}
+
+static int is_ows(char c) {
+    return c == ' ' || c == '\t';
+}
+
+int futurl__builder_header(futurl__response_builder *b, const char *line, size_t len) {
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect, a 1xx, a proxy CONNECT): only
+         * the final one's headers are kept. */
+        b->hdr.len = 0;
+        b->count = 0;
+        return 0;
+    }
+    if (len == 0)
+        return 0; /* the blank line ending a block */
+
+    if (is_ows(line[0])) {
+        /* obs-fold: a continuation of the previous value, joined by SP. */
+        if (b->count == 0)
+            return 0;
+        while (len > 0 && is_ows(line[len - 1]))
+            len--;
+        size_t skip = 0;
+        while (skip < len && is_ows(line[skip]))
+            skip++;
+        b->hdr.len--; /* drop the value's NUL */
+        if (futurl__buf_append(&b->hdr, " ", 1) != 0 ||
+            futurl__buf_append(&b->hdr, line + skip, len - skip) != 0 ||
+            futurl__buf_append(&b->hdr, "", 1) != 0)
+            return -1;
+        return 0;
+    }
+
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL)
+        return 0; /* not a header line; libcurl has judged the response already */
+    size_t name_len = (size_t)(colon - line);
+    while (name_len > 0 && is_ows(line[name_len - 1]))
+        name_len--;
+    const char *value = colon + 1, *end = line + len;
+    while (value < end && is_ows(*value))
+        value++;
+    while (end > value && is_ows(end[-1]))
+        end--;
+
+    if (futurl__ascii_ieq(line, name_len, "set-cookie", 10))
+        b->saw_set_cookie = 1;
+    if (b->count == b->index_cap) {
+        size_t cap = b->index_cap ? 2 * b->index_cap : 32;
+        void *p = realloc(b->index, cap * sizeof *b->index);
+        if (p == NULL)
+            return -1;
+        b->index = p;
+        b->index_cap = cap;
+    }
+    size_t name_at = b->hdr.len, value_at = name_at + name_len + 1;
+    if (value_at + (size_t)(end - value) >= UINT32_MAX)
+        return -1;
+    if (futurl__buf_append(&b->hdr, line, name_len) != 0 ||
+        futurl__buf_append(&b->hdr, "", 1) != 0 ||
+        futurl__buf_append(&b->hdr, value, (size_t)(end - value)) != 0 ||
+        futurl__buf_append(&b->hdr, "", 1) != 0)
+        return -1;
+    b->index[b->count].name = (uint32_t)name_at;
+    b->index[b->count].value = (uint32_t)value_at;
+    b->count++;
+    return 0;
+}
+
+int futurl__builder_body_reserve(futurl__response_builder *b, size_t expected) {
+    return futurl__buf_reserve(&b->body, expected);
+}
+
+int futurl__builder_body(futurl__response_builder *b, const char *data, size_t len) {
+    return futurl__buf_append(&b->body, data, len);
+}
+
+futurl_response *futurl__builder_finish(futurl__response_builder *b,
+                                        const futurl__response_info *info) {
+    const char *url = info->url ? info->url : "";
+    size_t url_size = strlen(url) + 1;
+    size_t body_len = b->body.len;
+    int inline_body = body_len <= INLINE_BODY_MAX;
+    size_t size = sizeof(futurl_response) + b->count * sizeof(futurl__header_ref) +
+                  b->hdr.len + url_size + (inline_body ? body_len + 1 : 0);
+
+    futurl_response *r = malloc(size);
+    if (r == NULL)
+        return NULL;
+    char *p = (char *)&r->headers[b->count];
+    if (b->hdr.len != 0)
+        memcpy(p, b->hdr.data, b->hdr.len);
+    for (size_t i = 0; i < b->count; i++) {
+        r->headers[i].name = p + b->index[i].name;
+        r->headers[i].value = p + b->index[i].value;
+    }
+    r->header_count = b->count;
+    p += b->hdr.len;
+
+    memcpy(p, url, url_size);
+    r->info = *info;
+    r->info.url = p;
+    p += url_size;
+
+    if (inline_body) {
+        if (body_len != 0)
+            memcpy(p, b->body.data, body_len);
+        p[body_len] = '\0';
+        r->body = p;
+        r->body_owned = NULL;
+    } else {
+        char *data = b->body.data;
+        if (b->body.cap - body_len > body_len / 8 + 4096) {
+            char *shrunk = realloc(data, body_len + 1);
+            if (shrunk != NULL)
+                data = shrunk;
+        }
+        r->body = r->body_owned = data;
+        b->body = (futurl__buf){0};
+    }
+    r->body_len = body_len;
+    r->bytes = b->bytes;
+    atomic_init(&r->json, NULL);
+    futurl__builder_reset(b);
+    return r;
+}
+
+void futurl__response_free(void *response) {
+    futurl_response *r = response;
+    if (r == NULL)
+        return;
+    futurl__json_cache *cache = atomic_load_explicit(&r->json, memory_order_acquire);
+    if (cache != NULL) {
+        cJSON_Delete(cache->json);
+        free(cache);
+    }
+    free(r->body_owned);
+    free(r);
+}
+
+/* -------------------------------------------------------------- accessors */
+
+const futurl_response *futurl_future_response(const futurl_future *f) {
+    if (f == NULL || futurl__future_free_result_fn(f) != futurl__response_free)
+        return NULL;
+    return futurl_future_result(f);
+}
+
+int futurl_future_curl_code(const futurl_future *f) {
+    const futurl_response *r = futurl_future_response(f);
+    return r ? r->info.curl_code : 0;
+}
+
+long futurl_response_status(const futurl_response *r) {
+    return r ? r->info.status : 0;
+}
+
+const char *futurl_response_header_nth(const futurl_response *r, const char *name,
+                                       size_t n) {
+    if (r == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->header_count; i++)
+        if (futurl__ascii_streq(r->headers[i].name, name) && n-- == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+const char *futurl_response_header(const futurl_response *r, const char *name) {
+    return futurl_response_header_nth(r, name, 0);
+}
+
+size_t futurl_response_header_count(const futurl_response *r) {
+    return r ? r->header_count : 0;
+}
+
+int futurl_response_header_at(const futurl_response *r, size_t i, const char **name,
+                              const char **value) {
+    if (r == NULL || i >= r->header_count)
+        return -1;
+    if (name != NULL)
+        *name = r->headers[i].name;
+    if (value != NULL)
+        *value = r->headers[i].value;
+    return 0;
+}
+
+const char *futurl_response_body(const futurl_response *r, size_t *len) {
+    if (len != NULL)
+        *len = r ? r->body_len : 0;
+    return r ? r->body : "";
+}
+
+const char *futurl_response_url(const futurl_response *r) {
+    return r ? r->info.url : NULL;
+}
+
+long futurl_response_redirects(const futurl_response *r) {
+    return r ? r->info.redirects : 0;
+}
+
+int futurl_response_http_version(const futurl_response *r) {
+    return r ? r->info.http_version : 0;
+}
+
+uint64_t futurl_response_bytes(const futurl_response *r) {
+    return r ? r->bytes : 0;
+}
+
+double futurl_response_elapsed(const futurl_response *r) {
+    return r ? r->info.elapsed : 0.0;
+}
+
+double futurl_response_connect_time(const futurl_response *r) {
+    return r ? r->info.connect_time : 0.0;
+}
+
+double futurl_response_ttfb(const futurl_response *r) {
+    return r ? r->info.ttfb : 0.0;
+}
+
+unsigned futurl_response_attempts(const futurl_response *r) {
+    return r ? r->info.attempts : 0;
+}
+
+long futurl_response_new_connections(const futurl_response *r) {
+    return r ? r->info.new_connections : 0;
+}
