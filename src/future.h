@@ -136,6 +136,11 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
  * with f->lock held or after an acquire load saw a final state. */
 int futurl__settled_for_me(futurl_future *f);
 
+/* Take one more reference (a queue that keeps f beyond its job's run). */
+static inline void futurl__future_ref(futurl_future *f) {
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
 /* Drop one reference; the last frees the future. */
 void futurl__future_release(futurl_future *f);
 
