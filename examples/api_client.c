@@ -1,7 +1,9 @@
 /*
- * api_client — a small reusable API client over futurl: a base URL, a
- * concurrency limit, retries with backoff, results as owned JSON; and a
- * data-aggregation call that combines three requests into one report.
+ * api_client — a reusable API client: limit, retries, aggregation.
+ *
+ * A small API client over futurl with a base URL, a concurrency limit,
+ * retries with backoff and results as owned JSON; and a data-aggregation
+ * call that combines three requests into one report.
  *
  * Python (seed 004, "Building an Async API Client Class" and "Data
  * Aggregation"; seed 002, "API Aggregator"):

@@ -1,7 +1,8 @@
 /*
- * as_completed — handle each response as soon as it arrives, fastest
- * first, instead of in the order the requests were made; then race two
- * requests and keep only the winner.
+ * as_completed — handle responses fastest first; race two requests.
+ *
+ * Handle each response as soon as it arrives, instead of in the order the
+ * requests were made; then race two requests and keep only the winner.
  *
  * Python (seed 002, "Using asyncio.as_completed"; seed 000, zyte-api's
  * `iter`, which "yields results as they come, not necessarily in their

@@ -1,6 +1,5 @@
 /*
- * background — start a request, get on with other work, collect the result
- * when you need it.
+ * background — start a request, do other work, collect it later.
  *
  * Python (seed 003, "Using asyncio.create_task() for Background Requests"):
  *

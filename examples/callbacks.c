@@ -1,6 +1,5 @@
 /*
- * callbacks — react to each response the moment it is done, instead of
- * waiting for it; chain a follow-up request from a callback.
+ * callbacks — react to each response when it is done; chain a follow-up.
  *
  * Python (concurrent.futures / asyncio):
  *

@@ -1,6 +1,7 @@
 /*
- * fan_out — one request tells you which requests to make next; make them
- * all at once. A one-level web crawl.
+ * fan_out — one request lists the next ones; fetch those all at once.
+ *
+ * A one-level web crawl.
  *
  * Python (seed 004, "Fan-Out Pattern"):
  *

@@ -1,6 +1,5 @@
 /*
- * gather — start several requests, wait for all of them, and treat each
- * failure as a value to inspect rather than a reason to stop.
+ * gather — wait for several requests; failures are values, not aborts.
  *
  * Python (seed 003, "Concurrent Requests with Error Handling"; seed 004):
  *

@@ -1,5 +1,5 @@
 /*
- * hello — one GET on the pool; print its status and a field of its JSON.
+ * hello — one GET on the pool: its status and a field of its JSON.
  *
  * Python (httpx / httpr AsyncClient, seeds 001-003):
  *

@@ -1,6 +1,5 @@
 /*
- * limit — 20 requests, never more than 5 in flight: the semaphore pattern,
- * done two ways.
+ * limit — 20 requests, at most 5 in flight: the semaphore pattern.
  *
  * Python (seed 002, "With Semaphore (Rate Limiting)"; seeds 003 and 004):
  *

@@ -1,6 +1,7 @@
 /*
- * methods_json — every HTTP method, with JSON and form bodies, all in
- * flight at once; then what the server saw.
+ * methods_json — every HTTP method, JSON and form bodies, all at once.
+ *
+ * Then what the server saw of each.
  *
  * Python (seed 002, "HTTP Methods"; seed 003, "Async POST Requests"):
  *

@@ -1,6 +1,8 @@
 /*
- * pagination — learn the page count from the first page, fetch every other
- * page at once, and put the pieces back together in order.
+ * pagination — first page for the count, then all pages at once, merged.
+ *
+ * Learn the page count from the first page, fetch every other page at
+ * once, and put the pieces back together in order.
  *
  * Python (seed 004, "Async Pagination"):
  *

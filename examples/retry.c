@@ -1,6 +1,5 @@
 /*
- * retry — retry a flaky endpoint with exponential backoff and jitter, and
- * show every attempt.
+ * retry — a flaky endpoint, exponential backoff with jitter, attempts shown.
  *
  * Python (seed 004, "Retry with Exponential Backoff"):
  *

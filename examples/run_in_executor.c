@@ -1,6 +1,8 @@
 /*
- * run_in_executor — run your own blocking C functions on the same pool as
- * the HTTP requests, and wait for both kinds in one gather.
+ * run_in_executor — your own blocking jobs and HTTP in one gather.
+ *
+ * Run your own blocking C functions on the same pool as the HTTP requests,
+ * and wait for both kinds together.
  *
  * Python (seed 002, "Implementation Note": the async client is a sync
  * client run in a thread pool):

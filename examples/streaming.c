@@ -1,7 +1,8 @@
 /*
- * streaming — process a body in chunks as it arrives, with progress,
- * instead of buffering it whole; stop a download early; or send it
- * straight to a file.
+ * streaming — a body in chunks as it arrives, with progress; stop early.
+ *
+ * Process a body piece by piece instead of buffering it whole; stop a
+ * download early; or send it straight to a file.
  *
  * Python (seed 001, httpx `async for chunk in r.stream()`; seed 003,
  * `for chunk in response.iter_content(chunk_size=256)`; seed 004, "Webhooks

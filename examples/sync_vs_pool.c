@@ -1,6 +1,7 @@
 /*
- * sync_vs_pool — why a pool: N slow requests one after another, then all
- * at once, with both times and the speedup.
+ * sync_vs_pool — N slow requests one after another, then on the pool.
+ *
+ * Why a pool: both times and the speedup.
  *
  * Python (seed 002, "Comparison: Sync vs Async"; seed 004, "Why Async API
  * Calls Matter"):

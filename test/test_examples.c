@@ -1,0 +1,326 @@
+/*
+ * test/test_examples.c — every program in examples/ must keep working: each
+ * runs against a local httpbin and has to exit 0 within its time bound and
+ * print the lines that show its point (so an example cannot silently rot
+ * when the library changes). Without a server, each must fail and tell the
+ * reader to run `make serve`. The binaries come from `make examples`, which
+ * `make test` runs first.
+ */
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------ running a program */
+
+typedef struct run_result {
+    int exit_code; /* -1: killed, or no normal exit */
+    double seconds;
+    char out[64 * 1024]; /* stdout and stderr together, NUL-terminated */
+} run_result;
+
+/* Run FUTURL_BUILDDIR/examples/<name> base_url [arg], collecting its output;
+ * killed after limit_s seconds. */
+static void run_example(const char *name, const char *base_url, const char *arg,
+                        double limit_s, run_result *r) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/examples/%s", FUTURL_BUILDDIR, name);
+    ck_assert_msg(access(path, X_OK) == 0, "%s is not built (make examples): %s", path,
+                  strerror(errno));
+    memset(r, 0, sizeof *r);
+    r->exit_code = -1;
+
+    /* Up to two extra words in arg ("3 1"), split on the space. */
+    char words[64] = "";
+    char *argv[6] = {path, (char *)base_url, NULL, NULL, NULL, NULL};
+    if (arg != NULL) {
+        snprintf(words, sizeof words, "%s", arg);
+        argv[2] = words;
+        char *space = strchr(words, ' ');
+        if (space != NULL) {
+            *space = '\0';
+            argv[3] = space + 1;
+        }
+    }
+
+    int pfd[2];
+    ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+    fflush(NULL);
+    double t0 = support_now();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (dup2(pfd[1], 1) == 1 && dup2(pfd[1], 2) == 2)
+            execv(path, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+
+    size_t len = 0;
+    double deadline = t0 + limit_s * support_slack();
+    int killed = 0;
+    for (;;) {
+        int left_ms = (int)((deadline - support_now()) * 1000);
+        if (left_ms <= 0) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            break;
+        }
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int n = poll(&p, 1, left_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            continue; /* the deadline check above ends the loop */
+        ssize_t got = read(pfd[0], r->out + len, sizeof r->out - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break; /* EOF: the program closed its output (exited) */
+        len += (size_t)got;
+        if (len == sizeof r->out - 1)
+            break; /* full: the rest is not needed */
+    }
+    close(pfd[0]);
+    r->out[len] = '\0';
+
+    int status;
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    r->seconds = support_now() - t0;
+    ck_assert_int_eq(w, pid);
+    if (!killed && WIFEXITED(status))
+        r->exit_code = WEXITSTATUS(status);
+    ck_assert_msg(!killed, "%s ran over %.0f s; output so far:\n%s", name,
+                  limit_s * support_slack(), r->out);
+}
+
+/* Each of the NULL-terminated needles must occur in out, in this order. */
+static void expect_in_order(const char *name, const char *out,
+                            const char *const *needles) {
+    const char *at = out;
+    for (; *needles != NULL; needles++) {
+        const char *hit = strstr(at, *needles);
+        ck_assert_msg(hit != NULL, "%s: expected \"%s\" (in this order) in:\n%s", name,
+                      *needles, out);
+        at = hit + strlen(*needles);
+    }
+}
+
+/* Each of the NULL-terminated needles must occur in out, anywhere. */
+static void expect_anywhere(const char *name, const char *out,
+                            const char *const *needles) {
+    for (; *needles != NULL; needles++)
+        ck_assert_msg(strstr(out, *needles) != NULL, "%s: expected \"%s\" in:\n%s", name,
+                      *needles, out);
+}
+
+/* The number printed right after label, or -1. */
+static double number_after(const char *out, const char *label) {
+    const char *at = strstr(out, label);
+    return at != NULL ? strtod(at + strlen(label), NULL) : -1.0;
+}
+
+/* --------------------------------------------------------- extra checks */
+
+/* sync_vs_pool: 3 requests of 1 s each must overlap on the pool. */
+static void check_speedup(const char *out) {
+    double seq = number_after(out, "one after another:");
+    double pool = number_after(out, "all on the pool:");
+    double speedup = number_after(out, "speedup:");
+    ck_assert_msg(seq >= 2.9, "sequential took %.2f s, expected >= 3 x 1 s", seq);
+    ck_assert_msg(pool >= 0.95 && pool < 2.0 * support_slack(),
+                  "pool took %.2f s, expected about 1 s", pool);
+    ck_assert_msg(speedup >= 1.8, "speedup %.2f, expected about 3", speedup);
+}
+
+/* limit: 20 requests of 0.5 s, 5 at a time, take 4 waves (2 s) both ways,
+ * not 0.5 s (no limit) and not 10 s (no concurrency). */
+static void check_waves(const char *out) {
+    const char *second = strstr(out, "2. ");
+    ck_assert_ptr_nonnull(second);
+    double pool = number_after(out, "20 requests in");
+    double window = number_after(second, "20 requests in");
+    ck_assert_msg(pool >= 1.9 && pool < 4.0 * support_slack(),
+                  "pool of 5: %.2f s, expected about 2 s", pool);
+    ck_assert_msg(window >= 1.9 && window < 4.0 * support_slack(),
+                  "window of 5: %.2f s, expected about 2 s", window);
+}
+
+/* ------------------------------------------------------------ the table */
+
+typedef struct example_case {
+    const char *name;
+    const char *arg;    /* after the base URL; NULL: none */
+    double max_seconds; /* times support_slack() */
+    const char *in_order[10];
+    const char *anywhere[6];
+    void (*check)(const char *out);
+} example_case;
+
+/* One example per block; clang-format would put every field on a line. */
+/* clang-format off */
+static const example_case cases[] = {
+    {"hello", NULL, 5,
+     {"status:       200", "greeting:     hello from C", "user agent:   futurl/", NULL},
+     {NULL}, NULL},
+    {"gather", NULL, 8,
+     {"return_exceptions=True", "HTTP 404", "FUTURL_EHTTP", "FUTURL_ETIMEDOUT",
+      "FUTURL_ECONNECT", "3 ok, 3 failed, 0 cancelled", "FUTURL_CANCEL_ON_ERROR",
+      "0 ok, 1 failed, 2 cancelled", NULL},
+     {NULL}, NULL},
+    {"as_completed", NULL, 10,
+     {"s  /get ", "s  /delay/1 ", "s  /delay/2 ", "winner: /delay/0.2?replica=fast (ok)",
+      "cancelled the loser: /delay/2?replica=slow", NULL},
+     {NULL}, NULL},
+    {"limit", NULL, 12,
+     {"1. the pool is the semaphore", "20 requests in", "on 5 workers", "2. a window",
+      "20 requests in", "on 20 workers, at most 5 at once", NULL},
+     {NULL}, check_waves},
+    {"retry", NULL, 8,
+     {"attempt 1: GET /status/503", "attempt 3: GET /status/200  -> HTTP 200, done",
+      "attempt 4: GET /status/503", "giving up after 4 attempts",
+      "HTTP 404, not worth retrying", NULL},
+     {NULL}, NULL},
+    {"timeout", NULL, 10,
+     {"FUTURL_ETIMEDOUT, request still running: yes", "ended FUTURL_ECANCELED",
+      "FUTURL_ETIMEDOUT: ", "/delay/0.2  done", "/delay/5    cancelled",
+      "/delay/0.5  done", NULL},
+     {NULL}, NULL},
+    {"methods_json", NULL, 5,
+     {"POST /post       HTTP 200  json seen: {\"languages\":[\"C\",\"Python\"],\"name\":\"Ada\"}",
+      "PUT /put         HTTP 200  json seen:", "PATCH /patch     HTTP 200  json seen:",
+      "DELETE /delete   HTTP 200", "HEAD /get        HTTP 200  Content-Length:",
+      "OPTIONS /get     HTTP 200  Allow:", "json seen: {\"raw\":true}",
+      "form seen: {\"name\":\"Ada Lovelace\"}", NULL},
+     {NULL}, NULL},
+    {"pagination", NULL, 5,
+     {"11 pages of 256 bytes", "11 ok, 0 failed", "flattened 2600 of 2600 bytes",
+      "in order", NULL},
+     {NULL}, NULL},
+    {"fan_out", NULL, 5,
+     {"/links/8/0 links to 7 pages", "/links/8/1 ", "/links/8/7 ",
+      "fetched 7 of 7 pages concurrently", NULL},
+     {NULL}, NULL},
+    {"api_client", NULL, 8,
+     {"/get         ok      after 1 attempt(s)", "/status/503  failed  after 3 attempt(s)",
+      "/status/404  failed  after 1 attempt(s)", "3 of 5 ok", "\"client_ip\":",
+      "futurl-api-example/1.0", "\"request_id\":", NULL},
+     {NULL}, NULL},
+    {"streaming", NULL, 8,
+     {"13 chunks, 102400 bytes", "chunk 5: 1 byte(s)",
+      "stopped with FUTURL_EABORTED after 10 bytes", "the file holds 102400 bytes", NULL},
+     {NULL}, NULL},
+    {"background", NULL, 8,
+     {"request started in the background", "other work:",
+      "background request finished: HTTP 200, task=background", NULL},
+     {NULL}, NULL},
+    {"run_in_executor", NULL, 8,
+     {"GET /uuid                   HTTP 200", "25997 primes", "bytes, FNV-1a",
+      "FUTURL_EIO: cannot open /nonexistent/futurl.conf", "4 ok, 1 failed", NULL},
+     {NULL}, NULL},
+    {"callbacks", NULL, 5,
+     {"submitting 5 requests", "all callbacks ran: yes (6 ok)",
+      "callback on main thread: /get (already done)", NULL},
+     {"callback on a worker: /status/418", "HTTP 418", "following up",
+      "callback on a worker: /anything/<uuid>", NULL},
+     NULL},
+    /* Small N in the test: ~3 s one after another, ~1 s on the pool. */
+    {"sync_vs_pool", "3 1", 10,
+     {"3 requests to", "one after another:", "all on the pool:", "(3 workers)", "speedup:",
+      NULL},
+     {NULL}, check_speedup},
+};
+/* clang-format on */
+enum { N_CASES = sizeof cases / sizeof cases[0] };
+
+/* --------------------------------------------------------------- tests */
+
+static support_server httpbin;
+
+static void start_httpbin(void) {
+    ck_assert_msg(support_httpbin_start(&httpbin) == 0, "httpbin did not start");
+}
+
+static void stop_httpbin(void) {
+    support_server_stop(&httpbin);
+}
+
+static run_result result; /* big: static, not on the stack */
+
+START_TEST(example_runs) {
+    const example_case *c = &cases[_i];
+    run_example(c->name, httpbin.url, c->arg, c->max_seconds, &result);
+    ck_assert_msg(result.exit_code == 0, "%s exited %d; output:\n%s", c->name,
+                  result.exit_code, result.out);
+    expect_in_order(c->name, result.out, c->in_order);
+    expect_anywhere(c->name, result.out, c->anywhere);
+    if (c->check != NULL)
+        c->check(result.out);
+}
+END_TEST
+
+/* A loopback port with nothing listening: bound (so no one else takes it
+ * while the test runs) but never listen()ed, so connecting is refused. */
+static int dead_port(int *fd_out) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    *fd_out = fd;
+    return ntohs(sa.sin_port);
+}
+
+START_TEST(example_without_server_says_make_serve) {
+    const example_case *c = &cases[_i];
+    int fd;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", dead_port(&fd));
+    run_example(c->name, url, c->arg, 10, &result);
+    close(fd);
+    ck_assert_msg(result.exit_code > 0, "%s exited %d with no server; output:\n%s",
+                  c->name, result.exit_code, result.out);
+    ck_assert_msg(strstr(result.out, "make serve") != NULL,
+                  "%s does not say how to start the server; output:\n%s", c->name,
+                  result.out);
+}
+END_TEST
+
+static Suite *examples_suite(void) {
+    Suite *s = suite_create("examples");
+    /* Each test runs one example; the slowest (sync_vs_pool, limit) take
+     * about 4-5 s. */
+    TCase *tc = tcase_create("against httpbin");
+    tcase_add_unchecked_fixture(tc, start_httpbin, stop_httpbin);
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, example_runs, 0, N_CASES);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("no server");
+    tcase_set_timeout(tc, 15);
+    tcase_add_loop_test(tc, example_without_server_says_make_serve, 0, N_CASES);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(examples_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
