@@ -127,15 +127,13 @@ futurl_status futurl_request_new(const char *method, const char *url,
             return st;
     }
 
-    futurl_request *r = calloc(1, sizeof *r);
+    /* One allocation: the struct, then the method and the URL. */
+    size_t method_size = strlen(method) + 1, url_size = strlen(url) + 1;
+    futurl_request *r = calloc(1, sizeof *r + method_size + url_size);
     if (r == NULL)
         return FUTURL_ENOMEM;
-    r->method = dup_string(method);
-    r->url = dup_string(url);
-    if (r->method == NULL || r->url == NULL) {
-        futurl_request_free(r);
-        return FUTURL_ENOMEM;
-    }
+    r->method = memcpy((char *)(r + 1), method, method_size);
+    r->url = memcpy(r->method + method_size, url, url_size);
     r->url_is_absolute = absolute;
     /* Methods are case-sensitive (RFC 9110 9.1): "get" is not GET. */
     if (strcmp(method, "GET") == 0)
@@ -162,8 +160,6 @@ void futurl_request_free(futurl_request *r) {
     futurl__buf_free(&r->query);
     futurl__buf_free(&r->body);
     free(r->final_url);
-    free(r->url);
-    free(r->method);
     free(r);
 }
 

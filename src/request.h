@@ -39,7 +39,7 @@ typedef enum futurl__body_kind {
 } futurl__body_kind;
 
 struct futurl_request {
-    char *method;
+    char *method; /* method and url live in the same block, after the struct */
     futurl__method_kind method_kind;
     char *url; /* as given */
     int url_is_absolute;

@@ -42,6 +42,7 @@ struct futurl_response {
     const char *body;           /* NUL-terminated, never NULL */
     size_t body_len;
     char *body_owned; /* a large body handed over: freed with us */
+    size_t body_map;  /* != 0: body_owned is a mapping of this size */
     uint64_t bytes;   /* body bytes received, also when streamed */
     _Atomic(futurl__json_cache *) json;
     size_t header_count;
@@ -50,6 +51,7 @@ struct futurl_response {
 
 typedef struct futurl__response_builder {
     futurl__buf body; /* the buffered body */
+    size_t body_map;  /* != 0: body.data is a mapping of this size (cap) */
     futurl__buf hdr;  /* "name\0value\0" for each line of the current block */
     struct {
         uint32_t name, value; /* offsets into hdr */
