@@ -36,12 +36,15 @@ long bench_parse_count(const char *what, const char *s);
 #define BENCH_CURL_OPTS_TEXT                                                  \
     "NOSIGNAL=1 keep-alive(reused handle) ACCEPT_ENCODING=all-codecs "              \
     "USERAGENT=futurl/" FUTURL_BENCH_UA_VERSION " FOLLOWLOCATION=1 "          \
-    "MAXREDIRS=10 CONNECTTIMEOUT=10s TIMEOUT=30s PROTOCOLS=http,https "       \
+    "MAXREDIRS=10 CONNECTTIMEOUT=10s TIMEOUT=30s TCP_KEEPALIVE=1 "            \
+    "HTTP_VERSION=2TLS PROTOCOLS=http,https "                                 \
     "body discarded"
 #define FUTURL_BENCH_UA_VERSION "0.1.0"
 
 /* Set the options above on h (the ones futurl's client sets by default, so
- * the transfers are comparable), with url and a write callback that adds
+ * the transfers are comparable; futurl also installs header and progress
+ * callbacks, a DNS share and the cookie engine, which are its own cost),
+ * with url and a write callback that adds
  * the body size to *bytes and discards the data. Returns CURLE_OK or the
  * first failing code. */
 CURLcode bench_curl_setup(CURL *h, const char *url, uint64_t *bytes);

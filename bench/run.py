@@ -377,9 +377,12 @@ def machine_info():
         "curl_cli": curl_cli_version(),
         "nginx": capture(["nginx", "-v"]).replace("nginx version: ", ""),
         "cc": capture(["sh", "-c", "${CC:-cc} --version | head -n 1"]),
-        "futurl_commit": capture(["git", "rev-parse", "--short=12", "HEAD"]),
+        # The library's own commit: the last one that touched it.
+        "futurl_commit": capture(["git", "log", "-1", "--format=%h %s", "--",
+                                  "src", "include"]),
         "futurl_tree": "dirty" if capture(["git", "status", "--porcelain",
                                             "src", "include"]) else "clean",
+        "loadavg_before": capture(["cat", "/proc/loadavg"]),
     }
 
 
@@ -470,7 +473,7 @@ def main():
     print("machine: %d cpus, %s, kernel %s, %s; libcurl %s, curl %s, nginx %s; %s"
           % (machine["nproc"], machine["cpu_model"], machine["kernel"], machine["os"],
              machine["libcurl"], machine["curl_cli"], machine["nginx"], machine["cc"]))
-    print("futurl commit %s (src/include %s); %s; %d round(s), medians" % (
+    print("futurl library at %s (src/include %s); %s; %d round(s), medians" % (
         machine["futurl_commit"], machine["futurl_tree"],
         "SMOKE run" if args.smoke else "full run", cfg["rounds"]))
 
@@ -588,7 +591,10 @@ def main():
             t["target"], t["what"], t["op"], t["bound"],
             "%s (%s)" % (fmt(t["value"], ".3f"), "met" if t["met"] else "NOT met")))
     elapsed = time.monotonic() - t_start
-    print("\nwall time %.0f s" % elapsed)
+    machine["loadavg_after"] = capture(["cat", "/proc/loadavg"])
+    print("\nwall time %.0f s; load average before %s, after %s (other work on the "
+          "machine skews the numbers)" % (elapsed, machine["loadavg_before"],
+                                            machine["loadavg_after"]))
 
     doc = {"meta": {"machine": machine, "config": cfg, "smoke": args.smoke,
                     "python_peers": peers, "notes": notes,
