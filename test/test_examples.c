@@ -219,7 +219,7 @@ static const example_case cases[] = {
       "futurl-api-example/1.0", "\"request_id\":", NULL},
      {NULL}, NULL},
     {"streaming", NULL, 8,
-     {"13 chunks, 102400 bytes", "chunk 5: 1 byte(s)",
+     {"chunks, 102400 bytes, FNV-1a", "chunk 5: 1 byte(s)",
       "stopped with FUTURL_EABORTED after 10 bytes", "the file holds 102400 bytes", NULL},
      {NULL}, NULL},
     {"background", NULL, 8,
