@@ -143,8 +143,9 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
      * free whatever those callbacks use. */
     pthread_mutex_lock(&f->lock);
     atomic_store_explicit(&f->settled, 1, memory_order_release);
+    int failed = final_state(status) == FUTURL_FAILED;
     for (futurl__wait_link *l = f->links; l; l = l->next)
-        futurl__waiter_notify(l->waiter, l->index);
+        futurl__waiter_notify(l->waiter, l->index, failed);
     if (f->sleepers)
         pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);

@@ -168,8 +168,9 @@ futurl_future *futurl__job_future(const futurl_job *job);
 /* 1 when the calling thread is a worker of any futurl executor. */
 int futurl__on_worker_thread(void);
 
-/* Waiter notification, called by futurl__complete() under the future lock. */
-void futurl__waiter_notify(futurl__waiter *w, size_t index);
+/* Waiter notification, called by futurl__complete() under the future lock;
+ * failed: the future ended FAILED. */
+void futurl__waiter_notify(futurl__waiter *w, size_t index, int failed);
 
 /* A monotonic deadline timeout_ms from now (negative: none → returns 0 and
  * leaves ts untouched; else 1). */

@@ -28,12 +28,21 @@ struct futurl__waiter {
     size_t n;
     size_t *log;              /* (lock) indices in completion order */
     size_t logged;            /* (lock) entries in log */
+    size_t failures;          /* (lock) logged futures that FAILED */
+    /* (lock) What the sleeping thread waits for: a wake-up for anything
+     * less would only cost a futex call (a gather of 50,000 requests wakes
+     * once, not 50,000 times). */
+    int sleeping;
+    size_t want;              /* wake when logged >= want */
+    int wake_on_failure;      /* or when a FAILED future is logged */
 };
 
-void futurl__waiter_notify(futurl__waiter *w, size_t index) {
+void futurl__waiter_notify(futurl__waiter *w, size_t index, int failed) {
     pthread_mutex_lock(&w->lock);
     w->log[w->logged++] = index;
-    pthread_cond_signal(&w->cond);
+    w->failures += failed != 0;
+    if (w->sleeping && (w->logged >= w->want || (failed && w->wake_on_failure)))
+        pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -86,7 +95,8 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
         l->index = i;
         pthread_mutex_lock(&f->lock);
         if (futurl__settled_for_me(f)) {
-            futurl__waiter_notify(w, i);
+            futurl__waiter_notify(
+                w, i, atomic_load_explicit(&f->state, memory_order_acquire) == FUTURL_FAILED);
         } else {
             l->prev = NULL;
             l->next = f->links;
@@ -120,17 +130,21 @@ static void waiter_release(futurl__waiter *w) {
     waiter_free(w);
 }
 
-/* Wait under w->lock until the log has more than `seen` entries or the
- * deadline passes. Returns 1 if there is something new. */
-static int waiter_wait_locked(futurl__waiter *w, size_t seen, int timed,
+/* Sleep under w->lock until at least `want` futures are logged (or, with
+ * on_failure, a failure is) or the deadline passes. Returns 0 on timeout
+ * with the condition still unmet, else 1. */
+static int waiter_wait_locked(futurl__waiter *w, size_t want, int on_failure, int timed,
                               const struct timespec *deadline) {
-    while (w->logged <= seen) {
-        int rc = timed ? pthread_cond_timedwait(&w->cond, &w->lock, deadline)
-                       : pthread_cond_wait(&w->cond, &w->lock);
-        if (rc == ETIMEDOUT)
-            return w->logged > seen;
+    int rc = 0;
+    while (w->logged < want && !(on_failure && w->failures) && rc != ETIMEDOUT) {
+        w->want = want;
+        w->wake_on_failure = on_failure;
+        w->sleeping = 1;
+        rc = timed ? pthread_cond_timedwait(&w->cond, &w->lock, deadline)
+                   : pthread_cond_wait(&w->cond, &w->lock);
+        w->sleeping = 0;
     }
-    return 1;
+    return w->logged >= want || (on_failure && w->failures);
 }
 
 static void cancel_all(futurl__waiter *w) {
@@ -164,33 +178,26 @@ futurl_status futurl_gather(futurl_future *const *fs, size_t n, long timeout_ms,
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
 
-    size_t seen = 0;
-    int cancelled_rest = 0;
+    int cancel_on_error = (flags & FUTURL_CANCEL_ON_ERROR) != 0;
     st = FUTURL_OK;
     pthread_mutex_lock(&w->lock);
-    while (seen < n) {
-        if (!waiter_wait_locked(w, seen, timed, &deadline)) {
-            if (!(flags & FUTURL_CANCEL_ON_TIMEOUT)) {
-                st = FUTURL_ETIMEDOUT;
-                break;
-            }
-            /* asyncio.wait_for: the deadline cancels what is left; wait
-             * (without deadline) for the cancellations to land. */
-            st = FUTURL_ETIMEDOUT;
-            timed = 0;
+    while (w->logged < n) {
+        if (cancel_on_error && w->failures) {
+            /* The first failure cancels the rest; then wait for them to
+             * land (cancelling re-enters notify, so not under our lock). */
+            cancel_on_error = 0;
             pthread_mutex_unlock(&w->lock);
             cancel_all(w);
             pthread_mutex_lock(&w->lock);
             continue;
         }
-        for (; seen < w->logged; seen++) {
-            futurl_future *f = w->fs[w->log[seen]];
-            if ((flags & FUTURL_CANCEL_ON_ERROR) && !cancelled_rest &&
-                futurl_future_state(f) == FUTURL_FAILED)
-                cancelled_rest = 1;
-        }
-        if (cancelled_rest == 1) {
-            cancelled_rest = 2; /* cancel once; cancelling re-enters notify */
+        if (!waiter_wait_locked(w, n, cancel_on_error, timed, &deadline)) {
+            st = FUTURL_ETIMEDOUT;
+            if (!(flags & FUTURL_CANCEL_ON_TIMEOUT))
+                break;
+            /* asyncio.wait_for: the deadline cancels what is left; wait
+             * (without deadline) for the cancellations to land. */
+            timed = 0;
             pthread_mutex_unlock(&w->lock);
             cancel_all(w);
             pthread_mutex_lock(&w->lock);
@@ -218,25 +225,18 @@ futurl_status futurl_wait_any(futurl_future *const *fs, size_t n, long timeout_m
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
 
-    size_t seen = 0, found = n;
-    st = FUTURL_ETIMEDOUT;
+    size_t found = n;
+    int first_failed = mode == FUTURL_FIRST_FAILED;
     pthread_mutex_lock(&w->lock);
-    while (waiter_wait_locked(w, seen, timed, &deadline)) {
-        /* Among everything logged so far, report the lowest index that
-         * qualifies, so a result does not depend on scheduling noise. */
-        for (size_t i = 0; i < w->logged; i++) {
-            size_t k = w->log[i];
-            if ((mode == FUTURL_FIRST_COMPLETED ||
-                 futurl_future_state(w->fs[k]) == FUTURL_FAILED) &&
-                k < found)
-                found = k;
-        }
-        seen = w->logged;
-        if (found < n || seen == n) {
-            st = FUTURL_OK;
-            break;
-        }
+    int ok = waiter_wait_locked(w, first_failed ? n : 1, first_failed, timed, &deadline);
+    /* Among everything logged so far, report the lowest index that
+     * qualifies, so a result does not depend on scheduling noise. */
+    for (size_t i = 0; i < w->logged; i++) {
+        size_t k = w->log[i];
+        if ((!first_failed || futurl_future_state(w->fs[k]) == FUTURL_FAILED) && k < found)
+            found = k;
     }
+    st = ok ? FUTURL_OK : FUTURL_ETIMEDOUT;
     pthread_mutex_unlock(&w->lock);
     waiter_release(w);
     if (index)
@@ -281,7 +281,7 @@ futurl_status futurl_as_completed_next(futurl_as_completed *it, futurl_future **
     if (it->yielded == w->n)
         return FUTURL_EEXHAUSTED;
     pthread_mutex_lock(&w->lock);
-    int got = waiter_wait_locked(w, it->yielded, it->timed, &it->deadline);
+    int got = waiter_wait_locked(w, it->yielded + 1, 0, it->timed, &it->deadline);
     size_t k = got ? w->log[it->yielded] : 0;
     pthread_mutex_unlock(&w->lock);
     if (!got)
