@@ -52,22 +52,27 @@ static int server_is_up(futurl_client *c, const char *base, const char *prog) {
     return 0;
 }
 
-/* State every callback shares. The lock guards `left` and `ok`; the rest is
- * written before the first submit and only read afterwards. */
-typedef struct shared {
+typedef struct shared shared;
+
+/* One request's context: what its callback needs to know about it. */
+typedef struct call {
+    const char *label;
+    shared *s;
+} call;
+
+/* State every callback shares, on main's stack: it outlives the callbacks
+ * because main destroys the client (joining the workers) before it
+ * returns. The lock guards `left` and `ok`; the rest is written before the
+ * first submit and only read afterwards. */
+struct shared {
     pthread_mutex_t lock;
     pthread_cond_t all_done;
     int left; /* callbacks still to come */
     int ok;
     pthread_t main_thread;
     futurl_client *client;
-} shared;
-
-/* One request's context: what the callback needs to know about it. */
-typedef struct call {
-    const char *label;
-    shared *s;
-} call;
+    call follow_up; /* the context of the request on_uuid chains */
+};
 
 static void count_down(shared *s, int ok) {
     pthread_mutex_lock(&s->lock);
@@ -95,8 +100,6 @@ static void on_response(futurl_future *f, void *userdata) {
     count_down(c->s, ok);
 }
 
-static call follow_up_call; /* the follow-up's context; set before any submit */
-
 /* A continuation: when /uuid arrives, ask for /anything/<uuid> — a request
  * that depends on another's result, submitted from the worker thread. */
 static void on_uuid(futurl_future *f, void *userdata) {
@@ -116,7 +119,7 @@ static void on_uuid(futurl_future *f, void *userdata) {
         st = futurl_get(c->s->client, url, &next); /* never blocks on a worker */
     }
     if (st == FUTURL_OK &&
-        (st = futurl_future_on_done(next, on_response, &follow_up_call)) != FUTURL_OK)
+        (st = futurl_future_on_done(next, on_response, &c->s->follow_up)) != FUTURL_OK)
         futurl_future_free(next);
     if (st != FUTURL_OK)
         count_down(c->s, 0); /* the follow-up's callback will never come */
@@ -149,8 +152,8 @@ int main(int argc, char **argv) {
                 .left = N + 1, /* + the follow-up of /uuid */
                 .main_thread = pthread_self(),
                 .client = client};
-    static call calls[N];
-    follow_up_call = (call){"/anything/<uuid>", &s};
+    s.follow_up = (call){"/anything/<uuid>", &s};
+    call calls[N];
 
     printf("submitting %d requests, each with a done-callback:\n", N);
     fflush(stdout);
@@ -187,8 +190,7 @@ int main(int argc, char **argv) {
     if (left == 0) {
         printf("adding a callback to a finished future:\n");
         s.left = 1; /* every earlier callback is over: no lock needed */
-        static call late;
-        late = (call){"/get (already done)", &s};
+        call late = {"/get (already done)", &s}; /* used before on_done returns */
         futurl_future *f;
         if ((st = futurl_get(client, "/get", &f)) == FUTURL_OK &&
             (st = futurl_future_wait(f)) == FUTURL_OK &&

@@ -99,32 +99,34 @@ static int pool_of_five(const char *base) {
     if (c == NULL)
         return -1;
     futurl_future *fs[REQUESTS];
-    int n = 0, failed = 0;
+    int n = 0, done = 0, failed = 0;
     double t0 = now();
-    for (; n < REQUESTS; n++)
-        if (get_item(c, n, &fs[n]) != FUTURL_OK)
+    for (; n < REQUESTS; n++) {
+        futurl_status st = get_item(c, n, &fs[n]);
+        if (st != FUTURL_OK) {
+            fprintf(stderr, "submit: %s\n", futurl_strerror(st));
             break;
+        }
+    }
 
     /* as_completed only to print the waves; a gather would do the limiting
      * just as well. */
     futurl_as_completed *it;
     if (futurl_as_completed_new(fs, (size_t)n, 30000, &it) == FUTURL_OK) {
         futurl_future *f;
-        for (int done = 0; futurl_as_completed_next(it, &f, NULL) == FUTURL_OK; done++) {
-            report(f, done, t0);
+        while (futurl_as_completed_next(it, &f, NULL) == FUTURL_OK) {
+            report(f, done++, t0);
             failed += futurl_future_status(f) != FUTURL_OK;
         }
         futurl_as_completed_free(it);
-    } else {
-        failed = 1;
     }
-    printf("  %d requests in %.1f s on %u workers\n", n, now() - t0,
+    printf("  %d requests in %.1f s on %u workers\n", done, now() - t0,
            futurl_executor_workers(futurl_client_executor(c)));
 
     for (int i = 0; i < n; i++)
         futurl_future_free(fs[i]);
     futurl_client_destroy(c);
-    return n == REQUESTS && failed == 0 ? 0 : -1;
+    return done == REQUESTS && failed == 0 ? 0 : -1;
 }
 
 /* 2. A pool of 20 workers, but at most LIMIT of our futures outstanding. */
@@ -137,20 +139,21 @@ static int window_of_five(const char *base) {
     int next = 0, done = 0, failed = 0;
     double t0 = now();
 
-    /* Each turn: top the window up, then retire one finished future. The
-     * loop ends after REQUESTS retirements, or on the first error. */
-    while (done < REQUESTS && failed == 0) {
-        while (inflight < LIMIT && next < REQUESTS) {
-            if (get_item(c, next, &window[inflight]) != FUTURL_OK)
-                break;
-            inflight++, next++;
-        }
+    /* Each turn retires one request, so the loop runs REQUESTS times. */
+    while (done < REQUESTS) {
+        /* Top the window up to LIMIT ... */
+        futurl_status st = FUTURL_OK;
+        while (inflight < LIMIT && next < REQUESTS && st == FUTURL_OK)
+            if ((st = get_item(c, next, &window[inflight])) == FUTURL_OK) {
+                inflight++;
+                next++;
+            }
+        /* ... then wait for any one of them to finish, and retire it. */
         size_t i;
-        if (inflight == 0 ||
-            futurl_wait_any(window, inflight, 30000, FUTURL_FIRST_COMPLETED, &i) !=
-                FUTURL_OK ||
-            i == inflight) {
-            failed = 1; /* a submit failed, or nothing finished in 30 s */
+        if (st == FUTURL_OK)
+            st = futurl_wait_any(window, inflight, 30000, FUTURL_FIRST_COMPLETED, &i);
+        if (st != FUTURL_OK) {
+            fprintf(stderr, "window: %s\n", futurl_strerror(st));
             break;
         }
         report(window[i], done++, t0);
@@ -164,7 +167,7 @@ static int window_of_five(const char *base) {
     while (inflight > 0) /* only after an error */
         futurl_future_free(window[--inflight]);
     futurl_client_destroy(c);
-    return failed == 0 ? 0 : -1;
+    return done == REQUESTS && failed == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv) {

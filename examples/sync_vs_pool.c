@@ -1,7 +1,7 @@
 /*
  * sync_vs_pool — N slow requests one after another, then on the pool.
  *
- * Why a pool: both times and the speedup.
+ * Why a pool: the same requests timed both ways, and the speedup.
  *
  * Python (seed 002, "Comparison: Sync vs Async"; seed 004, "Why Async API
  * Calls Matter"):
@@ -100,9 +100,10 @@ static int run_on_pool(futurl_client *c, const char *path, int n) {
 
 int main(int argc, char **argv) {
     const char *base = argc > 1 ? argv[1] : DEFAULT_BASE;
-    int n = argc > 2 ? atoi(argv[2]) : 5;
+    char *end = NULL;
+    long n = argc > 2 ? strtol(argv[2], &end, 10) : 5;
     const char *delay = argc > 3 ? argv[3] : "1";
-    if (n < 1 || n > MAX_N) {
+    if (n < 1 || n > MAX_N || (end != NULL && *end != '\0')) {
         fprintf(stderr, "usage: %s [BASE_URL [N (1..%d) [DELAY_SECONDS]]]\n", argv[0],
                 MAX_N);
         return EXIT_FAILURE;
@@ -126,16 +127,16 @@ int main(int argc, char **argv) {
         return EXIT_FAILURE;
     }
 
-    printf("%d requests to %s%s\n", n, base, path);
+    printf("%ld requests to %s%s\n", n, base, path);
     fflush(stdout); /* show the header while the slow part runs */
     double t0 = now();
-    int rc = run_sequential(client, path, n);
+    int rc = run_sequential(client, path, (int)n);
     double sequential = now() - t0;
     if (rc == 0) {
         printf("  one after another: %6.2f s\n", sequential);
         fflush(stdout);
         t0 = now();
-        rc = run_on_pool(client, path, n);
+        rc = run_on_pool(client, path, (int)n);
     }
     double pooled = now() - t0;
     if (rc == 0) {
