@@ -44,7 +44,7 @@ RUN_TIMEOUT_S = 300
 
 # Counts per scenario. Python peers run fewer requests in S1/S3 so the full
 # run fits in about 3 minutes; their req/s is still comparable.
-FULL = dict(rounds=3, s1_n=50000, s1_c=8, s1_py_n=10000, s2_n=1000, s2_c=32,
+FULL = dict(rounds=4, s1_n=50000, s1_c=8, s1_py_n=10000, s2_n=1000, s2_c=32,
             s3_n=2000, s3_c=8, s3_py_n=500, s3_window=64, s4_n=1000000, s4_w=4,
             s4_lat=20000, s5_n=100000)
 SMOKE = dict(rounds=1, s1_n=400, s1_c=8, s1_py_n=200, s2_n=64, s2_c=32,
