@@ -435,6 +435,40 @@ typedef struct futurl_client futurl_client;
 typedef struct futurl_request futurl_request;
 typedef struct futurl_response futurl_response;
 
+/* ---------------------------------------------------------- retry policy */
+
+/* Documented defaults of futurl_retry_policy_init(). */
+#define FUTURL_DEFAULT_MAX_ATTEMPTS 3u
+#define FUTURL_DEFAULT_RETRY_BASE_MS 200L
+#define FUTURL_DEFAULT_RETRY_MAX_MS 10000L
+
+/*
+ * When and how an HTTP request is tried again. Retried: transient transport
+ * failures (FUTURL_ECONNECT, an attempt's FUTURL_ETIMEDOUT, FUTURL_ENETWORK:
+ * reset, empty reply, partial body) and HTTP 408, 429, 502, 503, 504 (500
+ * with retry_on_500) — only for methods that may be repeated (GET, HEAD,
+ * OPTIONS, PUT, DELETE, TRACE), unless retry_non_idempotent is set or the
+ * request carries an Idempotency-Key header. Never retried: a request that
+ * already streamed body bytes to its chunk callback or file.
+ * The wait before retry n (from 0) is full jitter, a random delay in
+ * [0, min(max_delay_ms, base_delay_ms * 2^n)], or what Retry-After asks
+ * (seconds or HTTP-date; clamped to max_delay_ms; a past date is 0;
+ * garbage is ignored). A request waiting to retry holds no worker.
+ */
+typedef struct futurl_retry_policy {
+    unsigned max_attempts; /* attempts in all, first included; 1: no retries */
+    long base_delay_ms;    /* default FUTURL_DEFAULT_RETRY_BASE_MS */
+    long max_delay_ms;     /* default FUTURL_DEFAULT_RETRY_MAX_MS */
+    long budget_ms;        /* 0: none; no retry starts later than this after
+                              the first attempt began */
+    int retry_on_500;      /* default 0 */
+    int retry_non_idempotent; /* default 0: POST, PATCH … only with an
+                                 Idempotency-Key header */
+} futurl_retry_policy;
+
+/* Fill p with the documented defaults. Thread-safety: any thread. */
+FUTURL_API void futurl_retry_policy_init(futurl_retry_policy *p);
+
 /* Documented defaults of futurl_client_options_init(). */
 #define FUTURL_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define FUTURL_DEFAULT_TIMEOUT_MS 30000L
@@ -473,6 +507,21 @@ typedef struct futurl_client_options {
     int decompress;       /* default 1: Accept-Encoding with every codec
                              libcurl has (gzip, deflate, br, zstd) */
     int http2;            /* default 1: HTTP/2 over TLS when offered */
+
+    /* Resilience (see futurl_retry_policy). */
+    futurl_retry_policy retry; /* default: futurl_retry_policy_init() */
+    long deadline_ms;          /* default 0: none. Per request: from submit to
+                                  the end, covering queue wait, backoff and every
+                                  attempt; then FUTURL_ETIMEDOUT */
+    unsigned max_per_host;     /* default 0: no limit; concurrent requests per
+                                  host (scheme://host:port) */
+    double rate_limit;         /* default 0: none; attempts per second, whole
+                                  client, token bucket */
+    unsigned rate_burst;       /* default 1: tokens the bucket holds */
+    double host_rate_limit;    /* default 0: none; the same, per host */
+    unsigned host_rate_burst;  /* default 1 */
+    int hold_on_429;           /* default 1: a 429 with Retry-After holds back
+                                  every request to that host until then */
 } futurl_client_options;
 
 /* Fill opts with the documented defaults. Thread-safety: any thread. */
@@ -505,6 +554,26 @@ FUTURL_API futurl_status futurl_client_shutdown(futurl_client *c,
 /* Shut down (FUTURL_DRAIN) if needed and free the client. Futures outlive
  * it. NULL is allowed. Thread-safety: once, after all other calls on c. */
 FUTURL_API void futurl_client_destroy(futurl_client *c);
+
+/* Counters of a client, readable at any time from any thread. */
+typedef struct futurl_client_stats {
+    uint64_t submitted; /* HTTP requests accepted by submit */
+    uint64_t succeeded; /* finished FUTURL_OK */
+    uint64_t failed;    /* finished with an error */
+    uint64_t cancelled; /* finished cancelled */
+    uint64_t retries;   /* attempts after the first */
+    uint64_t throttled; /* 429 responses seen */
+    uint64_t bytes;     /* body bytes received */
+    size_t queued;      /* waiting for a worker (the client's own jobs too) */
+    size_t parked;      /* waiting to retry, for a slot or a token */
+    size_t in_flight;   /* transfers running now */
+} futurl_client_stats;
+
+/* Fill *out with the client's counters (each read atomically; together a
+ * close, not exact, snapshot). Returns FUTURL_OK or FUTURL_EINVAL.
+ * Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_client_get_stats(futurl_client *c,
+                                                 futurl_client_stats *out);
 
 /* ---------------------------------------------------------------- request */
 
@@ -572,6 +641,16 @@ FUTURL_API futurl_status futurl_request_set_raise_for_status(futurl_request *r, 
 /* Per-request response-size cap in bytes (0: none), overriding the client's. */
 FUTURL_API futurl_status futurl_request_set_max_response_bytes(futurl_request *r,
                                                                size_t max_bytes);
+
+/* Per-request retry policy (copied), overriding the client's. */
+FUTURL_API futurl_status futurl_request_set_retry(futurl_request *r,
+                                                  const futurl_retry_policy *p);
+
+/* Per-request deadline in milliseconds from submit (0: none), overriding the
+ * client's: covers queue wait, waits for a slot or a token, backoff and all
+ * attempts. When it passes the future ends FUTURL_ETIMEDOUT — at the
+ * deadline, not after another attempt. Negative: FUTURL_EINVAL. */
+FUTURL_API futurl_status futurl_request_set_deadline(futurl_request *r, long deadline_ms);
 
 /*
  * Stream the body to fn as it arrives, instead of buffering it (the
@@ -709,6 +788,12 @@ FUTURL_API double futurl_response_ttfb(const futurl_response *r);
 
 /* Attempts made (1 without retries). */
 FUTURL_API unsigned futurl_response_attempts(const futurl_response *r);
+
+/* Why retry i (0 .. attempts-2) happened, e.g. "attempt 1: HTTP 503,
+ * Retry-After 1000 ms" or "attempt 2: FUTURL_ENETWORK: Recv failure:
+ * Connection reset by peer, backoff 173 ms"; NULL past the end. Borrowed. */
+FUTURL_API const char *futurl_response_retry_reason(const futurl_response *r,
+                                                    unsigned i);
 
 /* New connections this transfer opened (0 when a kept-alive one was reused). */
 FUTURL_API long futurl_response_new_connections(const futurl_response *r);

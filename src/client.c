@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "future.h"
 #include "http.h"
 
 #define DEFAULT_USER_AGENT "futurl/" FUTURL_VERSION_STRING
@@ -50,6 +51,31 @@ void futurl_client_options_init(futurl_client_options *opts) {
     opts->max_response_bytes = FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
     opts->decompress = 1;
     opts->http2 = 1;
+    futurl_retry_policy_init(&opts->retry);
+    opts->rate_burst = 1;
+    opts->host_rate_burst = 1;
+    opts->hold_on_429 = 1;
+}
+
+/* The executor's completion hook: count the outcome of HTTP futures (the
+ * caller's own jobs on this executor are not requests). */
+static void count_outcome(void *client, futurl_future *f) {
+    futurl_client *c = client;
+    if (futurl__future_free_result_fn(f) != futurl__response_free)
+        return;
+    atomic_uint_fast64_t *counter;
+    switch (futurl_future_state(f)) {
+    case FUTURL_DONE:
+        counter = &c->stats.succeeded;
+        break;
+    case FUTURL_CANCELLED:
+        counter = &c->stats.cancelled;
+        break;
+    default:
+        counter = &c->stats.failed;
+        break;
+    }
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -58,6 +84,12 @@ static futurl_status check_options(const futurl_client_options *o) {
     if (o->connect_timeout_ms < 0 || o->timeout_ms < 0 || o->max_redirects < 0 ||
         (o->bearer_token != NULL && o->username != NULL) ||
         (o->password != NULL && o->username == NULL))
+        return FUTURL_EINVAL;
+    const futurl_retry_policy *p = &o->retry;
+    /* !(x >= 0) also refuses NaN. */
+    if (p->max_attempts == 0 || p->base_delay_ms < 0 || p->max_delay_ms < 0 ||
+        p->budget_ms < 0 || o->deadline_ms < 0 || !(o->rate_limit >= 0) ||
+        !(o->host_rate_limit >= 0) || o->rate_limit > 1e9 || o->host_rate_limit > 1e9)
         return FUTURL_EINVAL;
     if (o->base_url != NULL) {
         futurl_status st = futurl__url_check(o->base_url);
@@ -150,6 +182,7 @@ static void client_free(futurl_client *c) {
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&c->share_locks[i]);
     futurl__jar_free(c->jar);
+    futurl__limits_free(c->limits);
     curl_slist_free_all(c->default_headers);
     for (size_t i = 0; i < STRING_OPTIONS; i++)
         free((char *)*string_option(&c->opts, i));
@@ -193,6 +226,17 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         st = create_share(c);
     if (st == FUTURL_OK && c->opts.cookie_jar && (c->jar = futurl__jar_new()) == NULL)
         st = FUTURL_ENOMEM;
+    if (st == FUTURL_OK && (c->opts.max_per_host || c->opts.rate_limit > 0 ||
+                            c->opts.host_rate_limit > 0 || c->opts.hold_on_429)) {
+        futurl__limits_config lc = {
+            .max_per_host = c->opts.max_per_host,
+            .rate = c->opts.rate_limit,
+            .burst = c->opts.rate_burst,
+            .host_rate = c->opts.host_rate_limit,
+            .host_burst = c->opts.host_rate_burst,
+        };
+        st = futurl__limits_new(&lc, &c->limits);
+    }
     if (st == FUTURL_OK)
         st = check_handle(c);
     if (st == FUTURL_OK) {
@@ -206,6 +250,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         eo.on_worker_stop = futurl__worker_stop;
         eo.userdata = c;
         st = futurl_executor_create(&eo, &c->executor);
+        if (st == FUTURL_OK) /* before any submission can exist */
+            futurl__executor_set_complete_hook(c->executor, count_outcome, c);
     }
     if (st != FUTURL_OK) {
         client_free(c);
@@ -246,14 +292,35 @@ static futurl_status submit(futurl_client *c, futurl_request *r, int wait,
         return FUTURL_EINVAL;
     }
     futurl_status st = futurl__request_prepare(r, c->opts.base_url, c->default_headers);
+    /* The deadline counts from now: queue wait included. */
+    long deadline_ms = r->deadline_ms >= 0 ? r->deadline_ms : c->opts.deadline_ms;
+    uint64_t deadline_ns =
+        deadline_ms > 0 ? futurl__now_ns() + (uint64_t)deadline_ms * 1000000u : 0;
     if (st == FUTURL_OK)
-        st = wait ? futurl_executor_submit(c->executor, futurl__http_job, r, free_request,
-                                           futurl__response_free, out)
-                  : futurl_executor_try_submit(c->executor, futurl__http_job, r,
-                                               free_request, futurl__response_free, out);
-    if (st != FUTURL_OK)
+        st = futurl__executor_submit(c->executor, futurl__http_job, r, free_request,
+                                     futurl__response_free, wait ? -1 : 0, deadline_ns, out);
+    if (st != FUTURL_OK) {
         futurl_request_free(r); /* the executor calls no destructor on failure */
-    return st;
+        return st;
+    }
+    atomic_fetch_add_explicit(&c->stats.submitted, 1, memory_order_relaxed);
+    return FUTURL_OK;
+}
+
+futurl_status futurl_client_get_stats(futurl_client *c, futurl_client_stats *out) {
+    if (c == NULL || out == NULL)
+        return FUTURL_EINVAL;
+    out->submitted = atomic_load_explicit(&c->stats.submitted, memory_order_relaxed);
+    out->succeeded = atomic_load_explicit(&c->stats.succeeded, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&c->stats.failed, memory_order_relaxed);
+    out->cancelled = atomic_load_explicit(&c->stats.cancelled, memory_order_relaxed);
+    out->retries = atomic_load_explicit(&c->stats.retries, memory_order_relaxed);
+    out->throttled = atomic_load_explicit(&c->stats.throttled, memory_order_relaxed);
+    out->bytes = atomic_load_explicit(&c->stats.bytes, memory_order_relaxed);
+    out->in_flight = atomic_load_explicit(&c->stats.in_flight, memory_order_relaxed);
+    out->queued = futurl_executor_queued(c->executor);
+    out->parked = futurl__executor_parked(c->executor);
+    return FUTURL_OK;
 }
 
 futurl_status futurl_client_submit(futurl_client *c, futurl_request *r,

@@ -10,8 +10,11 @@
 
 #include <curl/curl.h>
 
+#include <stdatomic.h>
+
 #include "cookies.h"
 #include "futurl.h"
+#include "limits.h"
 #include "request.h"
 #include "response.h"
 
@@ -26,7 +29,14 @@ struct futurl_client {
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     int share_locks_ready;
     futurl__cookie_jar *jar; /* NULL: opts.cookie_jar is off */
+    futurl__limits *limits;  /* NULL: no limits and no 429 hold */
     int global_init_done;
+
+    struct { /* futurl_client_get_stats; updated with relaxed atomics */
+        atomic_uint_fast64_t submitted, succeeded, failed, cancelled;
+        atomic_uint_fast64_t retries, throttled, bytes;
+        atomic_size_t in_flight;
+    } stats;
 };
 
 /* What the transfer has to report beyond the CURLcode. */
@@ -49,6 +59,7 @@ typedef struct futurl__worker {
     futurl__response_builder builder;
     futurl__cookie_view cookies;
     int broken; /* its handle could not be reset: its jobs fail */
+    long attempt_timeout_ms; /* this attempt's: the request's, cut to the deadline */
 
     /* The transfer in progress (valid during curl_easy_perform). */
     futurl_job *job;

@@ -62,6 +62,9 @@ struct futurl_executor {
     pthread_cond_t timer_cv;  /* the timer thread sleeps here */
     int timer_started, timer_stop;
 
+    futurl__complete_hook on_complete; /* set before the first submit */
+    void *on_complete_data;
+
     worker *workers;
     unsigned nworkers;
     futurl_executor_options opts;
@@ -410,6 +413,10 @@ void futurl__job_defer(futurl_job *job, uint64_t due_ns) {
     job->due_ns = due_ns;
 }
 
+const char *futurl__job_errmsg(const futurl_job *job) {
+    return job->errmsg;
+}
+
 uint64_t futurl__job_deadline(const futurl_job *job) {
     return job->future->deadline_ns;
 }
@@ -422,6 +429,17 @@ void futurl__executor_wake(futurl_executor *ex, futurl_future *f) {
     else if (st == FUTURL_RUNNING)
         f->wake_pending = 1; /* its job is about to park it */
     pthread_mutex_unlock(&ex->lock);
+}
+
+void futurl__executor_set_complete_hook(futurl_executor *ex, futurl__complete_hook fn,
+                                        void *userdata) {
+    ex->on_complete = fn;
+    ex->on_complete_data = userdata;
+}
+
+void futurl__executor_completed(futurl_executor *ex, futurl_future *f) {
+    if (ex->on_complete)
+        ex->on_complete(ex->on_complete_data, f);
 }
 
 size_t futurl__executor_parked(futurl_executor *ex) {

@@ -128,6 +128,7 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
     f->settling_thread = pthread_self();
     atomic_store_explicit(&f->state, final_state(status), memory_order_release);
     pthread_mutex_unlock(&f->lock);
+    futurl__executor_completed(f->ex, f);
 
     /* Callbacks registered before completion, in the order added. Ones
      * added from now on see the final state and run in on_done itself. */

@@ -107,11 +107,24 @@ void futurl__job_defer(futurl_job *job, uint64_t due_ns);
  * hold a reference to f. */
 void futurl__executor_wake(futurl_executor *ex, futurl_future *f);
 
+/* The message futurl_job_set_errmsg() set in this run, or NULL. */
+const char *futurl__job_errmsg(const futurl_job *job);
+
 /* The deadline the future was submitted with (monotonic ns, 0: none). */
 uint64_t futurl__job_deadline(const futurl_job *job);
 
 /* Futures parked right now. */
 size_t futurl__executor_parked(futurl_executor *ex);
+
+/* Called once for every future of the executor as it becomes final, before
+ * its callbacks run, on the completing thread (the client counts outcomes
+ * with it). Set it before the first submission. */
+typedef void (*futurl__complete_hook)(void *userdata, futurl_future *f);
+void futurl__executor_set_complete_hook(futurl_executor *ex, futurl__complete_hook fn,
+                                        void *userdata);
+
+/* Run the hook, if any (futurl__complete calls it). */
+void futurl__executor_completed(futurl_executor *ex, futurl_future *f);
 
 /* A new PENDING future for fn(arg) with two references (caller + executor). */
 futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *arg,

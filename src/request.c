@@ -5,6 +5,7 @@
  * overrides and sinks. JSON bodies live in json.c.
  */
 #include "request.h"
+#include "response.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,7 @@ futurl_status futurl_request_new(const char *method, const char *url,
     else
         r->method_kind = FUTURL__METHOD_CUSTOM;
     r->timeout_ms = -1;
+    r->deadline_ms = -1;
     r->raise_for_status = -1;
     *out = r;
     return FUTURL_OK;
@@ -160,7 +162,30 @@ void futurl_request_free(futurl_request *r) {
     futurl__buf_free(&r->query);
     futurl__buf_free(&r->body);
     free(r->final_url);
+    free(r->retry);
+    if (r->run != NULL) {
+        futurl__buf_free(&r->run->reasons);
+        futurl__response_free(r->run->last);
+        free(r->run->host_key);
+        free(r->run);
+    }
     free(r);
+}
+
+futurl__run *futurl__request_run(futurl_request *r) {
+    if (r->run == NULL)
+        r->run = calloc(1, sizeof *r->run);
+    return r->run;
+}
+
+int futurl__request_has_idempotency_key(const futurl_request *r) {
+    for (size_t i = 0; i < r->header_count; i++) {
+        const futurl__header *h = &r->headers[i];
+        if (h->op != FUTURL__HEADER_REMOVE &&
+            futurl__ascii_ieq(h->line, h->name_len, "Idempotency-Key", 15))
+            return 1;
+    }
+    return 0;
 }
 
 /* --------------------------------------------------------------- headers */
@@ -323,6 +348,23 @@ futurl_status futurl_request_set_max_response_bytes(futurl_request *r, size_t ma
         return FUTURL_EINVAL;
     r->has_max_bytes = 1;
     r->max_response_bytes = max_bytes;
+    return FUTURL_OK;
+}
+
+futurl_status futurl_request_set_retry(futurl_request *r, const futurl_retry_policy *p) {
+    if (r == NULL || p == NULL || p->max_attempts == 0 || p->base_delay_ms < 0 ||
+        p->max_delay_ms < 0 || p->budget_ms < 0)
+        return FUTURL_EINVAL;
+    if (r->retry == NULL && (r->retry = malloc(sizeof *r->retry)) == NULL)
+        return FUTURL_ENOMEM;
+    *r->retry = *p;
+    return FUTURL_OK;
+}
+
+futurl_status futurl_request_set_deadline(futurl_request *r, long deadline_ms) {
+    if (r == NULL || deadline_ms < 0)
+        return FUTURL_EINVAL;
+    r->deadline_ms = deadline_ms;
     return FUTURL_OK;
 }
 

@@ -2,7 +2,8 @@
  * src/request.h — the request object as the transfer sees it. A request is
  * built by one thread, then frozen by futurl__request_prepare() at submit;
  * from then on it is read-only, so a retry can run it again as often as it
- * likes. Not installed.
+ * likes — except its run state (futurl__run), which only its job touches.
+ * Not installed.
  */
 #ifndef FUTURL_SRC_REQUEST_H
 #define FUTURL_SRC_REQUEST_H
@@ -11,6 +12,7 @@
 
 #include "futurl.h"
 #include "http.h"
+#include "limits.h"
 
 /* How the transfer tells libcurl which method to send. */
 typedef enum futurl__method_kind {
@@ -38,6 +40,21 @@ typedef enum futurl__body_kind {
     FUTURL__BODY_FORM   /* add_form: body holds "a=1&b=2" */
 } futurl__body_kind;
 
+/* Retry and admission state of a submitted request: made by the HTTP job
+ * on its first run and touched only by that job (one run at a time), so a
+ * request that waits in the queue does not pay for it. */
+typedef struct futurl__run {
+    unsigned attempts;          /* attempts finished */
+    uint64_t first_ns;          /* when the first attempt began */
+    uint64_t rng;               /* jitter state */
+    futurl__buf reasons;        /* why each retry happened, NUL-separated */
+    futurl_response *last;      /* the last attempt's response, if any */
+    futurl_status last_status;  /* and its outcome */
+    char last_msg[256];
+    futurl__admission adm;      /* slot and tokens held */
+    char *host_key;             /* "scheme://authority", lower-case */
+} futurl__run;
+
 struct futurl_request {
     char *method; /* method and url live in the same block, after the struct */
     futurl__method_kind method_kind;
@@ -49,6 +66,9 @@ struct futurl_request {
     futurl__header *headers;
     size_t header_count, header_cap;
 
+    futurl_retry_policy *retry; /* NULL: the client's */
+    futurl__run *run;           /* NULL until the job first runs */
+    long deadline_ms;           /* -1: the client's */
     long timeout_ms;      /* -1: the client's */
     int raise_for_status; /* -1: the client's */
     int has_max_bytes;
@@ -80,6 +100,13 @@ futurl_status futurl__request_prepare(futurl_request *r, const char *base_url,
 static inline const char *futurl__request_url(const futurl_request *r) {
     return r->final_url ? r->final_url : r->url;
 }
+
+/* 1 if the request sets an Idempotency-Key header (it may be retried
+ * whatever its method). */
+int futurl__request_has_idempotency_key(const futurl_request *r);
+
+/* The run state, made on first use; NULL when out of memory. */
+futurl__run *futurl__request_run(futurl_request *r);
 
 /* Set header name to value (op SET or ADD), both already checked. */
 futurl_status futurl__request_put_header(futurl_request *r, const char *name,

@@ -233,6 +233,8 @@ futurl_response *futurl__builder_finish(futurl__response_builder *b,
     }
     r->body_len = body_len;
     r->bytes = b->bytes;
+    r->retry_log = NULL;
+    r->retry_log_len = 0;
     atomic_init(&r->json, NULL);
     futurl__builder_reset(b);
     return r;
@@ -248,7 +250,23 @@ void futurl__response_free(void *response) {
         free(cache);
     }
     body_release(r->body_owned, r->body_map);
+    free(r->retry_log);
     free(r);
+}
+
+int futurl__response_set_retries(futurl_response *r, unsigned attempts, const char *log,
+                                 size_t len) {
+    r->info.attempts = attempts;
+    if (len == 0)
+        return 0;
+    char *copy = malloc(len);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, log, len);
+    free(r->retry_log);
+    r->retry_log = copy;
+    r->retry_log_len = len;
+    return 0;
 }
 
 /* -------------------------------------------------------------- accessors */
@@ -333,6 +351,16 @@ double futurl_response_ttfb(const futurl_response *r) {
 
 unsigned futurl_response_attempts(const futurl_response *r) {
     return r ? r->info.attempts : 0;
+}
+
+const char *futurl_response_retry_reason(const futurl_response *r, unsigned i) {
+    if (r == NULL || r->retry_log == NULL)
+        return NULL;
+    const char *p = r->retry_log, *end = r->retry_log + r->retry_log_len;
+    for (; p < end; p += strlen(p) + 1, i--)
+        if (i == 0)
+            return p;
+    return NULL;
 }
 
 long futurl_response_new_connections(const futurl_response *r) {

@@ -45,6 +45,8 @@ struct futurl_response {
     size_t body_map;  /* != 0: body_owned is a mapping of this size */
     uint64_t bytes;   /* body bytes received, also when streamed */
     _Atomic(futurl__json_cache *) json;
+    char *retry_log;   /* why each retry happened, NUL-separated (NULL: none) */
+    size_t retry_log_len;
     size_t header_count;
     futurl__header_ref headers[]; /* then header bytes, URL, small body */
 };
@@ -79,6 +81,11 @@ int futurl__builder_body(futurl__response_builder *b, const char *data, size_t l
  * memory. Resets b. */
 futurl_response *futurl__builder_finish(futurl__response_builder *b,
                                         const futurl__response_info *info);
+
+/* Record on r the attempts made and the retry log (copied from log[0..len)).
+ * Returns 0, or -1 when out of memory (the log is then dropped). */
+int futurl__response_set_retries(futurl_response *r, unsigned attempts, const char *log,
+                                 size_t len);
 
 /* Free the builder's buffers. */
 void futurl__builder_free(futurl__response_builder *b);

@@ -8,10 +8,13 @@
  * mapping with libcurl's per-handle error text.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "retry.h"
 
 /* Never reserve more than this up front from a Content-Length: a lying
  * server must not make us allocate what it will not send. */
@@ -243,9 +246,9 @@ static futurl_status apply_request(futurl__worker *w, const futurl_request *rq,
         *changed |= CHANGED_HTTPHEADER;
         SETOPT(easy, CURLOPT_HTTPHEADER, rq->merged);
     }
-    if (rq->timeout_ms >= 0 && rq->timeout_ms != c->opts.timeout_ms) {
+    if (w->attempt_timeout_ms != c->opts.timeout_ms) {
         *changed |= CHANGED_TIMEOUT;
-        SETOPT(easy, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+        SETOPT(easy, CURLOPT_TIMEOUT_MS, w->attempt_timeout_ms);
     }
     if (rq->has_max_bytes && rq->max_response_bytes != c->opts.max_response_bytes) {
         *changed |= CHANGED_MAXFILESIZE;
@@ -426,19 +429,10 @@ static futurl_status outcome(futurl_job *job, futurl__worker *w, CURLcode cc,
     return FUTURL_OK;
 }
 
-futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
-    futurl__worker *w = futurl_job_worker_state(job);
-    const futurl_request *rq = arg;
-    if (w == NULL) {
-        futurl_job_set_errmsg(job, "the worker has no libcurl handle (out of memory)");
-        return FUTURL_ENOMEM;
-    }
-    if (w->broken) {
-        futurl_job_set_errmsg(job, "the worker's libcurl handle could not be reset");
-        return FUTURL_ECURL;
-    }
-    if (futurl_job_cancelled(job))
-        return FUTURL_ECANCELED;
+/* One attempt of rq on w's handle: its outcome, with the response (NULL
+ * only when out of memory) in *resp and a failure message set on the job. */
+static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
+                                 const futurl_request *rq, futurl_response **resp) {
     futurl_client *c = w->client;
 
     w->job = job;
@@ -463,13 +457,13 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
             /* A jar failure loses cookies, not the response: keep going. */
             (void)futurl__jar_store(c->jar, &w->cookies, w->easy);
         }
-        futurl_response *resp = futurl__builder_finish(&w->builder, &info);
-        if (resp == NULL) {
+        futurl_response *r = futurl__builder_finish(&w->builder, &info);
+        if (r == NULL) {
             futurl_job_set_errmsg(job, "out of memory while building the response");
             st = FUTURL_ENOMEM;
         } else {
-            *result = resp;
-            st = outcome(job, w, cc, resp);
+            *resp = r;
+            st = outcome(job, w, cc, r);
         }
     }
 
@@ -483,4 +477,210 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     w->job = NULL;
     w->request = NULL;
     return st;
+}
+
+/* ------------------------------------------------------------ retries */
+
+/* "scheme://authority" of url, lower-case, without user info: the key of
+ * per-host limits. NULL when out of memory. */
+static char *host_key_of(const char *url) {
+    const char *sep = strstr(url, "://");
+    size_t scheme_len = sep ? (size_t)(sep - url) : 0;
+    const char *auth = sep ? sep + 3 : url;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', auth_len);
+    if (at != NULL) {
+        auth_len -= (size_t)(at + 1 - auth);
+        auth = at + 1;
+    }
+    char *key = malloc(scheme_len + 3 + auth_len + 1);
+    if (key == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < scheme_len; i++)
+        key[n++] = (char)futurl__ascii_lower((unsigned char)url[i]);
+    memcpy(key + n, "://", 3);
+    n += 3;
+    for (size_t i = 0; i < auth_len; i++)
+        key[n++] = (char)futurl__ascii_lower((unsigned char)auth[i]);
+    key[n] = '\0';
+    return key;
+}
+
+/* Log why retry number run->attempts is made. */
+static void log_retry(futurl__run *run, futurl_status st, long status, const char *msg,
+                      long delay_ms, int from_retry_after) {
+    char line[384];
+    if (status != 0 && (st == FUTURL_OK || st == FUTURL_EHTTP))
+        snprintf(line, sizeof line, "attempt %u: HTTP %ld, %s %ld ms", run->attempts, status,
+                 from_retry_after ? "Retry-After" : "backoff", delay_ms);
+    else
+        snprintf(line, sizeof line, "attempt %u: %s: %s, %s %ld ms", run->attempts,
+                 futurl_err_name(st), msg ? msg : futurl_strerror(st),
+                 from_retry_after ? "Retry-After" : "backoff", delay_ms);
+    /* Out of memory loses a log line, not the request. */
+    (void)futurl__buf_append(&run->reasons, line, strlen(line) + 1);
+}
+
+/* Hand the attempts made and their log to the final response. */
+static futurl_status finish(futurl__run *run, futurl_response *resp, futurl_status st,
+                            void **result) {
+    if (resp != NULL) {
+        (void)futurl__response_set_retries(resp, run->attempts, run->reasons.data,
+                                           run->reasons.len);
+        *result = resp;
+    }
+    return st;
+}
+
+/* End without another attempt (cancelled, or the deadline passed): the last
+ * attempt's response, if any, stays readable. */
+static futurl_status give_up(futurl_job *job, futurl_client *c, futurl__run *run,
+                             futurl_status st, void **result) {
+    if (c->limits != NULL)
+        futurl__limits_done(c->limits, c->executor, futurl__job_future(job), &run->adm);
+    if (st == FUTURL_ETIMEDOUT) {
+        if (run->attempts == 0)
+            futurl_job_set_errmsg(job, "deadline passed before the request could run");
+        else
+            futurl_job_set_errmsg(job, "deadline passed after %u attempt%s (last: %s)",
+                                  run->attempts, run->attempts == 1 ? "" : "s",
+                                  run->last_msg);
+    }
+    futurl_response *last = run->last;
+    run->last = NULL;
+    return finish(run, last, st, result);
+}
+
+/* Whether to try again, and after how long. */
+static int should_retry(const futurl_request *rq, const futurl_retry_policy *p,
+                        const futurl__run *run, futurl_status st,
+                        const futurl_response *resp, long retry_after_ms,
+                        uint64_t now, uint64_t deadline, uint64_t rnd, long *delay_ms) {
+    if (st == FUTURL_ECANCELED || run->attempts >= p->max_attempts)
+        return 0;
+    long status = resp != NULL ? futurl_response_status(resp) : 0;
+    int transient = futurl__retry_transient_error(st) &&
+                    !(st == FUTURL_ETIMEDOUT && deadline != 0 && now >= deadline);
+    int http = (st == FUTURL_OK || st == FUTURL_EHTTP) && futurl__retry_status(p, status);
+    if (!transient && !http)
+        return 0;
+    if (!futurl__retry_method_ok(p, rq->method, futurl__request_has_idempotency_key(rq)))
+        return 0;
+    /* Bytes already handed to a sink cannot be taken back. */
+    if ((rq->chunk_fn != NULL || rq->out != NULL) && resp != NULL &&
+        futurl_response_bytes(resp) > 0)
+        return 0;
+    *delay_ms = retry_after_ms >= 0 ? retry_after_ms
+                                    : futurl__retry_backoff_ms(p, run->attempts - 1, rnd);
+    if (p->budget_ms > 0 &&
+        (long)((now - run->first_ns) / 1000000u) + *delay_ms > p->budget_ms)
+        return 0;
+    return 1;
+}
+
+/*
+ * The HTTP job. Each run is one step: give up (cancelled, deadline), wait
+ * for admission (429 hold, rate tokens, a per-host slot), or make one
+ * attempt and then finish or schedule the next. Waiting is always done by
+ * parking the future (FUTURL__DEFER), never on the worker.
+ */
+futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
+    futurl__worker *w = futurl_job_worker_state(job);
+    futurl_request *rq = arg;
+    if (w == NULL) {
+        futurl_job_set_errmsg(job, "the worker has no libcurl handle (out of memory)");
+        return FUTURL_ENOMEM;
+    }
+    if (w->broken) {
+        futurl_job_set_errmsg(job, "the worker's libcurl handle could not be reset");
+        return FUTURL_ECURL;
+    }
+    futurl_client *c = w->client;
+    futurl__run *run = futurl__request_run(rq);
+    if (run == NULL) {
+        futurl_job_set_errmsg(job, "out of memory before the request could run");
+        return FUTURL_ENOMEM;
+    }
+    futurl_future *f = futurl__job_future(job);
+    uint64_t now = futurl__now_ns();
+    uint64_t deadline = futurl__job_deadline(job);
+    if (futurl_job_cancelled(job))
+        return give_up(job, c, run, FUTURL_ECANCELED, result);
+    if (deadline != 0 && now >= deadline)
+        return give_up(job, c, run, FUTURL_ETIMEDOUT, result);
+
+    if (c->limits != NULL) {
+        if (run->host_key == NULL)
+            run->host_key = host_key_of(futurl__request_url(rq));
+        uint64_t due = 0;
+        futurl__admit a = run->host_key == NULL
+                              ? FUTURL__ADMIT_GO /* out of memory: no limits */
+                              : futurl__limits_admit(c->limits, c->executor, run->host_key,
+                                                     f, &run->adm, now, &due);
+        if (a != FUTURL__ADMIT_GO) {
+            futurl__job_defer(job, a == FUTURL__ADMIT_WAIT_UNTIL ? due : 0);
+            return FUTURL__DEFER;
+        }
+    }
+    if (run->attempts == 0) {
+        run->first_ns = now;
+        run->rng = now ^ ((uint64_t)(uintptr_t)rq << 16);
+    }
+
+    /* This attempt's timeout: the request's, cut to what the deadline leaves. */
+    long timeout = rq->timeout_ms >= 0 ? rq->timeout_ms : c->opts.timeout_ms;
+    if (deadline != 0) {
+        long left = (long)((deadline - now) / 1000000u) + 1;
+        if (timeout == 0 || left < timeout)
+            timeout = left;
+    }
+    w->attempt_timeout_ms = timeout;
+
+    futurl_response *resp = NULL;
+    atomic_fetch_add_explicit(&c->stats.in_flight, 1, memory_order_relaxed);
+    futurl_status st = run_attempt(job, w, rq, &resp);
+    atomic_fetch_sub_explicit(&c->stats.in_flight, 1, memory_order_relaxed);
+    run->attempts++;
+    if (c->limits != NULL)
+        futurl__limits_done(c->limits, c->executor, f, &run->adm);
+
+    long status = resp != NULL ? futurl_response_status(resp) : 0;
+    if (resp != NULL)
+        atomic_fetch_add_explicit(&c->stats.bytes, futurl_response_bytes(resp),
+                                  memory_order_relaxed);
+    if (status == 429)
+        atomic_fetch_add_explicit(&c->stats.throttled, 1, memory_order_relaxed);
+
+    const futurl_retry_policy *p = rq->retry != NULL ? rq->retry : &c->opts.retry;
+    long retry_after = -1;
+    const char *ra = resp != NULL ? futurl_response_header(resp, "Retry-After") : NULL;
+    if (ra != NULL && futurl__retry_after_parse(ra, time(NULL), &retry_after)) {
+        if (retry_after > p->max_delay_ms)
+            retry_after = p->max_delay_ms;
+    } else {
+        retry_after = -1;
+    }
+    now = futurl__now_ns();
+    if (status == 429 && retry_after >= 0 && c->limits != NULL && c->opts.hold_on_429)
+        futurl__limits_hold(c->limits, &run->adm,
+                            now + (uint64_t)retry_after * 1000000u);
+
+    long delay = 0;
+    if (!should_retry(rq, p, run, st, resp, retry_after, now, deadline,
+                      futurl__rand_next(&run->rng), &delay))
+        return finish(run, resp, st, result);
+
+    const char *msg = futurl__job_errmsg(job);
+    log_retry(run, st, status, msg, delay, retry_after >= 0);
+    if (status != 0 && (st == FUTURL_OK || st == FUTURL_EHTTP))
+        snprintf(run->last_msg, sizeof run->last_msg, "HTTP %ld", status);
+    else
+        snprintf(run->last_msg, sizeof run->last_msg, "%s", msg ? msg : futurl_strerror(st));
+    futurl__response_free(run->last);
+    run->last = resp;
+    run->last_status = st;
+    atomic_fetch_add_explicit(&c->stats.retries, 1, memory_order_relaxed);
+    futurl__job_defer(job, now + (uint64_t)delay * 1000000u);
+    return FUTURL__DEFER;
 }
