@@ -41,22 +41,17 @@ int main(int argc, char **argv) {
     }
 
     /* Build the request; the query parameter is percent-encoded for us. */
-    futurl_request *req;
-    if ((st = futurl_request_new("GET", "/get", &req)) != FUTURL_OK) {
-        fprintf(stderr, "hello: %s\n", futurl_strerror(st));
-        futurl_client_destroy(client);
-        return EXIT_FAILURE;
-    }
-    if ((st = futurl_request_add_param(req, "greeting", "hello from C")) != FUTURL_OK) {
-        fprintf(stderr, "hello: %s\n", futurl_strerror(st));
-        futurl_request_free(req); /* never submitted: still ours */
-        futurl_client_destroy(client);
-        return EXIT_FAILURE;
+    futurl_request *req = NULL;
+    futurl_future *fut = NULL;
+    int rc = EXIT_FAILURE;
+    if ((st = futurl_request_new("GET", "/get", &req)) != FUTURL_OK ||
+        (st = futurl_request_add_param(req, "greeting", "hello from C")) != FUTURL_OK) {
+        fprintf(stderr, "hello: cannot build the request: %s\n", futurl_strerror(st));
+        futurl_request_free(req); /* never submitted: still ours; NULL is fine */
+        goto out;
     }
 
     /* Submit takes the request (even if it fails) and hands back a future. */
-    futurl_future *fut = NULL;
-    int rc = EXIT_FAILURE;
     if ((st = futurl_client_submit(client, req, &fut)) != FUTURL_OK) {
         fprintf(stderr, "hello: submit: %s\n", futurl_strerror(st));
         goto out;
