@@ -136,6 +136,9 @@ int main(int argc, char **argv) {
     futurl_client_options opts;
     futurl_client_options_init(&opts);
     opts.base_url = base;
+    /* No retries: here every failure should show at its first occurrence
+     * (retry.c shows the client's retry policy at work). */
+    opts.retry.max_attempts = 1;
     futurl_client *client;
     futurl_status st = futurl_client_create(&opts, &client);
     if (st != FUTURL_OK) {

@@ -14,16 +14,22 @@
  *    and each starts when a worker frees up. Nothing else to write. (Like
  *    zyte-api's session n_conn, seed 000: one worker = one connection.)
  *
- * 2. A window over a shared pool. When the pool is bigger — because other
- *    work shares it — and one API must still see at most 5 requests, keep
- *    at most 5 futures outstanding: submit 5, then submit the next one each
- *    time futurl_wait_any() reports one finished. Do not put a blocking
- *    semaphore inside jobs instead: a job waiting for a permit holds a
- *    worker thread hostage while it waits, which a coroutine does not.
+ * 2. A window over a shared pool, by hand. When the pool is bigger —
+ *    because other work shares it — and one API must still see at most 5
+ *    requests, keep at most 5 futures outstanding: submit 5, then submit
+ *    the next one each time futurl_wait_any() reports one finished. Do not
+ *    put a blocking semaphore inside jobs instead: a job waiting for a
+ *    permit holds a worker thread hostage while it waits, which a
+ *    coroutine does not.
  *
- * Each request takes 0.5 s on the server, so the completion times show the
- * limit: four waves of five, about 2 s in all (20 at once: 0.5 s; one at a
- * time: 10 s).
+ * 3. The same window, kept by the client: max_per_host = 5 caps the
+ *    requests in flight to each host (scheme, name and port) separately;
+ *    the ones over the limit wait parked, holding no worker. (If an API
+ *    counts requests per second rather than at once, that is rate_limit.)
+ *
+ * Each request takes 0.4 s on the server, so the completion times show the
+ * limit: four waves of five, about 1.6 s in all (20 at once: 0.4 s; one at
+ * a time: 8 s).
  *
  * Run:  build/plain/examples/limit [BASE_URL]
  */
@@ -64,11 +70,13 @@ static int server_is_up(futurl_client *c, const char *base, const char *prog) {
     return 0;
 }
 
-static futurl_client *new_client(const char *base, unsigned workers) {
+static futurl_client *new_client(const char *base, unsigned workers,
+                                 unsigned max_per_host) {
     futurl_client_options opts;
     futurl_client_options_init(&opts);
     opts.base_url = base;
     opts.workers = workers;
+    opts.max_per_host = max_per_host; /* 0: no limit */
     futurl_client *c;
     futurl_status st = futurl_client_create(&opts, &c);
     if (st != FUTURL_OK) {
@@ -78,10 +86,10 @@ static futurl_client *new_client(const char *base, unsigned workers) {
     return c;
 }
 
-/* GET request number i: 0.5 s on the server. */
+/* GET request number i: 0.4 s on the server. */
 static futurl_status get_item(futurl_client *c, int i, futurl_future **out) {
     char url[64];
-    snprintf(url, sizeof url, "/delay/0.5?item=%d", i);
+    snprintf(url, sizeof url, "/delay/0.4?item=%d", i);
     return futurl_get(c, url, out);
 }
 
@@ -93,9 +101,9 @@ static void report(futurl_future *f, int nth, double t0) {
         printf(" s\n");
 }
 
-/* 1. All 20 submitted at once to a pool of 5 workers. */
-static int pool_of_five(const char *base) {
-    futurl_client *c = new_client(base, LIMIT);
+/* 1 and 3. All 20 submitted at once; the client does the limiting. */
+static int submit_all(const char *base, unsigned workers, unsigned max_per_host) {
+    futurl_client *c = new_client(base, workers, max_per_host);
     if (c == NULL)
         return -1;
     futurl_future *fs[REQUESTS];
@@ -120,8 +128,7 @@ static int pool_of_five(const char *base) {
         }
         futurl_as_completed_free(it);
     }
-    printf("  %d requests in %.1f s on %u workers\n", done, now() - t0,
-           futurl_executor_workers(futurl_client_executor(c)));
+    printf("  %d requests in %.1f s on %u workers\n", done, now() - t0, workers);
 
     for (int i = 0; i < n; i++)
         futurl_future_free(fs[i]);
@@ -131,7 +138,7 @@ static int pool_of_five(const char *base) {
 
 /* 2. A pool of 20 workers, but at most LIMIT of our futures outstanding. */
 static int window_of_five(const char *base) {
-    futurl_client *c = new_client(base, REQUESTS);
+    futurl_client *c = new_client(base, REQUESTS, 0);
     if (c == NULL)
         return -1;
     futurl_future *window[LIMIT]; /* window[0..inflight) are outstanding */
@@ -161,8 +168,8 @@ static int window_of_five(const char *base) {
         futurl_future_free(window[i]);
         window[i] = window[--inflight]; /* keep the outstanding ones packed */
     }
-    printf("  %d requests in %.1f s on %u workers, at most %d at once\n", done,
-           now() - t0, futurl_executor_workers(futurl_client_executor(c)), LIMIT);
+    printf("  %d requests in %.1f s on %d workers, at most %d at once\n", done,
+           now() - t0, REQUESTS, LIMIT);
 
     while (inflight > 0) /* only after an error */
         futurl_future_free(window[--inflight]);
@@ -173,7 +180,7 @@ static int window_of_five(const char *base) {
 int main(int argc, char **argv) {
     const char *base = argc > 1 ? argv[1] : DEFAULT_BASE;
 
-    futurl_client *probe = new_client(base, 1);
+    futurl_client *probe = new_client(base, 1, 0);
     if (probe == NULL)
         return EXIT_FAILURE;
     int up = server_is_up(probe, base, argv[0]);
@@ -183,11 +190,16 @@ int main(int argc, char **argv) {
 
     printf("1. the pool is the semaphore: %d requests, %d workers\n", REQUESTS, LIMIT);
     fflush(stdout);
-    int rc = pool_of_five(base);
+    int rc = submit_all(base, LIMIT, 0);
     if (rc == 0) {
         printf("2. a window of %d futures on a pool of %d workers\n", LIMIT, REQUESTS);
         fflush(stdout);
         rc = window_of_five(base);
+    }
+    if (rc == 0) {
+        printf("3. max_per_host = %d on a pool of %d workers\n", LIMIT, REQUESTS);
+        fflush(stdout);
+        rc = submit_all(base, REQUESTS, LIMIT);
     }
     return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -10,9 +10,14 @@
  *             if attempt == max_retries - 1: raise
  *             await asyncio.sleep(2 ** attempt)
  *
- * This shows the pattern by hand, around plain futurl calls: a retry policy
- * inside the client is planned (it will honour Retry-After and keep
- * retries off the caller's thread), but the loop below is what it does.
+ * Part 1 writes the pattern out by hand around plain futurl calls, with
+ * the client's own retries turned off so that every attempt is ours to
+ * see. Part 2 hands the same job to futurl's retry policy
+ * (futurl_client_options.retry, or futurl_request_set_retry): the same
+ * decisions, but a request waiting for its next attempt is parked on the
+ * pool's timer and holds no thread at all. Use the policy in real code;
+ * write the loop yourself when deciding needs your program's knowledge
+ * (say, refreshing a token before trying again).
  *
  * Which failures to retry: those that may go away — no connection, a
  * timeout, a reset, and the statuses that mean "later" (429, 502, 503,
@@ -22,9 +27,9 @@
  * and that bound) so a thousand clients that failed together do not come
  * back together. A Retry-After header, when the server sends one, wins.
  *
- * Who does what: each attempt runs on the pool; the loop, the decision and
- * the sleep run on the caller's thread. Never sleep in a done-callback to
- * retry: that would hold one of the pool's workers idle for the whole wait.
+ * Who does what in part 1: each attempt runs on the pool; the loop, the
+ * decision and the sleep run on the caller's thread. Never sleep in a
+ * done-callback to retry: that would hold a worker idle for the whole wait.
  *
  * httpbin keeps no state between requests, so to get a server that fails
  * twice and then recovers we play the flaky server ourselves: attempts 1
@@ -172,34 +177,71 @@ static futurl_status get_with_retry(futurl_client *c, target_fn target,
     return st;
 }
 
-int main(int argc, char **argv) {
-    const char *base = argc > 1 ? argv[1] : DEFAULT_BASE;
-    srand((unsigned)time(NULL)); /* jitter only: any seed will do */
+/* Part 2: the client retries by itself; the response tells what happened. */
+static futurl_status get_with_policy(futurl_client *c, const char *url) {
+    futurl_future *f;
+    futurl_status st = futurl_get(c, url, &f);
+    if (st != FUTURL_OK) {
+        fprintf(stderr, "submit: %s\n", futurl_strerror(st));
+        return st;
+    }
+    st = futurl_future_wait(f);
+    const futurl_response *resp = futurl_future_response(f);
+    unsigned attempts = resp != NULL ? futurl_response_attempts(resp) : 0;
+    const char *why;
+    for (unsigned i = 0; (why = resp ? futurl_response_retry_reason(resp, i) : NULL); i++)
+        printf("  %s\n", why);
+    printf("  GET %s: %s after %u attempt(s)\n", url,
+           st == FUTURL_OK ? "ok" : futurl_future_errmsg(f), attempts);
+    futurl_future_free(f);
+    return st;
+}
 
+static futurl_client *new_client(const char *base, unsigned max_attempts) {
     futurl_client_options opts;
     futurl_client_options_init(&opts);
     opts.base_url = base;
     opts.raise_for_status = 1; /* a 503 is a failure here, so we can retry it */
-    futurl_client *client;
-    futurl_status st = futurl_client_create(&opts, &client);
+    opts.retry.max_attempts = max_attempts; /* 1: the client never retries */
+    opts.retry.base_delay_ms = 100;
+    futurl_client *c;
+    futurl_status st = futurl_client_create(&opts, &c);
     if (st != FUTURL_OK) {
         fprintf(stderr, "cannot create the client: %s\n", futurl_strerror(st));
-        return EXIT_FAILURE;
+        return NULL;
     }
-    if (!server_is_up(client, base, argv[0])) {
-        futurl_client_destroy(client);
+    return c;
+}
+
+int main(int argc, char **argv) {
+    const char *base = argc > 1 ? argv[1] : DEFAULT_BASE;
+    srand((unsigned)time(NULL)); /* jitter only: any seed will do */
+
+    futurl_client *by_hand = new_client(base, 1);
+    if (by_hand == NULL)
+        return EXIT_FAILURE;
+    if (!server_is_up(by_hand, base, argv[0])) {
+        futurl_client_destroy(by_hand);
         return EXIT_FAILURE;
     }
 
     const retry_policy policy = {.max_attempts = 4, .base_ms = 100, .cap_ms = 2000};
     int ok = 1;
-    printf("a server that fails twice, then recovers:\n");
-    ok &= get_with_retry(client, fails_twice, &policy) == FUTURL_OK;
-    printf("a server that stays down:\n");
-    ok &= get_with_retry(client, always_503, &policy) == FUTURL_EHTTP;
-    printf("a request that is wrong:\n");
-    ok &= get_with_retry(client, not_found, &policy) == FUTURL_EHTTP;
+    printf("1. by hand: a server that fails twice, then recovers:\n");
+    ok &= get_with_retry(by_hand, fails_twice, &policy) == FUTURL_OK;
+    printf("1. by hand: a server that stays down:\n");
+    ok &= get_with_retry(by_hand, always_503, &policy) == FUTURL_EHTTP;
+    printf("1. by hand: a request that is wrong:\n");
+    ok &= get_with_retry(by_hand, not_found, &policy) == FUTURL_EHTTP;
+    futurl_client_destroy(by_hand);
 
-    futurl_client_destroy(client);
+    futurl_client *with_policy = new_client(base, 4);
+    if (with_policy == NULL)
+        return EXIT_FAILURE;
+    printf("2. futurl's retry policy: a server that stays down:\n");
+    ok &= get_with_policy(with_policy, "/status/503") == FUTURL_EHTTP;
+    printf("2. futurl's retry policy: a request that is wrong:\n");
+    ok &= get_with_policy(with_policy, "/status/404") == FUTURL_EHTTP;
+    futurl_client_destroy(with_policy);
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

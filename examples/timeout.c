@@ -13,10 +13,13 @@
  *    spinner). To give up, cancel it: a running transfer is aborted — within
  *    about a second while the server is silent, at once while data flows —
  *    and the future ends CANCELLED.
- * 2. The request's own timeout: futurl_request_set_timeout(). The worker
- *    gives up by itself and the future ends FAILED with FUTURL_ETIMEDOUT.
- *    Every request has one (30 s by default), so a worker can never be
- *    lost to a server that never answers.
+ * 2. The request's own limits. futurl_request_set_timeout() bounds one
+ *    attempt: the worker gives up by itself and the future ends FAILED with
+ *    FUTURL_ETIMEDOUT. Every request has one (30 s by default), so a worker
+ *    is never lost to a server that never answers. But a timed-out attempt
+ *    is retried (the client's retry policy), so what bounds the whole
+ *    request — queue wait, backoff, every attempt — is a deadline:
+ *    futurl_request_set_deadline() (or the client's deadline_ms).
  * 3. A deadline for a batch: futurl_gather(fs, n, 1000,
  *    FUTURL_CANCEL_ON_TIMEOUT): what has not finished by then is cancelled.
  *
@@ -85,25 +88,44 @@ static int wait_then_cancel(futurl_client *c) {
     return rc;
 }
 
-/* 2. The request carries its own 1 s timeout. */
-static int request_timeout(futurl_client *c) {
+/* GET /delay/5 with a per-attempt timeout, a retry policy and a deadline
+ * (0: none); print how it ended. Returns the outcome. */
+static futurl_status limited_get(futurl_client *c, long timeout_ms, unsigned attempts,
+                                 long deadline_ms) {
+    futurl_retry_policy retry;
+    futurl_retry_policy_init(&retry);
+    retry.max_attempts = attempts;
     futurl_request *r;
     futurl_status st = futurl_request_new("GET", "/delay/5", &r);
-    if (st == FUTURL_OK && (st = futurl_request_set_timeout(r, 1000)) != FUTURL_OK)
+    if (st == FUTURL_OK &&
+        ((st = futurl_request_set_timeout(r, timeout_ms)) != FUTURL_OK ||
+         (st = futurl_request_set_retry(r, &retry)) != FUTURL_OK ||
+         (st = futurl_request_set_deadline(r, deadline_ms)) != FUTURL_OK))
         futurl_request_free(r);
     futurl_future *f = NULL;
     if (st == FUTURL_OK)
         st = futurl_client_submit(c, r, &f);
     if (st != FUTURL_OK) {
         fprintf(stderr, "request: %s\n", futurl_strerror(st));
-        return -1;
+        return st;
     }
     double t0 = now();
     st = futurl_future_wait(f);
-    printf("  after %.2f s: %s: %s\n", now() - t0, futurl_err_name(st),
+    const futurl_response *resp = futurl_future_response(f);
+    printf("  after %.2f s and %u attempt(s): %s: %s\n", now() - t0,
+           resp != NULL ? futurl_response_attempts(resp) : 0, futurl_err_name(st),
            futurl_future_errmsg(f));
     futurl_future_free(f);
-    return st == FUTURL_ETIMEDOUT ? 0 : -1;
+    return st;
+}
+
+/* 2. The request's own limits. A timeout bounds one attempt; a timed-out
+ * attempt is retried, so a deadline is what bounds the whole request. */
+static int request_limits(futurl_client *c) {
+    if (limited_get(c, 1000, 1, 0) != FUTURL_ETIMEDOUT) /* 1 s, no retries */
+        return -1;
+    /* Up to 3 attempts of 1 s each, but never more than 1.5 s in all. */
+    return limited_get(c, 1000, 3, 1500) == FUTURL_ETIMEDOUT ? 0 : -1;
 }
 
 /* 3. One deadline for three requests. */
@@ -158,9 +180,10 @@ int main(int argc, char **argv) {
     fflush(stdout);
     int rc = wait_then_cancel(client);
     if (rc == 0) {
-        printf("2. the request's own timeout (get(url, timeout=1.0)):\n");
+        printf(
+            "2. the request's own timeout (get(url, timeout=1.0)), then a deadline:\n");
         fflush(stdout);
-        rc = request_timeout(client);
+        rc = request_limits(client);
     }
     if (rc == 0) {
         printf("3. a deadline for a batch (asyncio.wait(tasks, timeout=1.0)):\n");
