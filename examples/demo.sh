@@ -46,6 +46,7 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE # output closed (`make demo | head`)
 
 # The same server as serve.sh, in the background.
 $py -I /usr/bin/gunicorn --bind "127.0.0.1:$port" --worker-class gthread \
