@@ -14,6 +14,13 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR      ?=
 
 CC           ?= cc
+# Quiet by default; `make V=1` prints every command.
+V            ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
 # Build variant: plain, asan (ASan+UBSan), tsan, cov. Each has its own tree.
 BUILD        ?= plain
 B            := build/$(BUILD)
@@ -76,34 +83,39 @@ $(DEPSOK):
 # ---------------------------------------------------------------- library
 $(B)/obj/%.o: src/%.c include/futurl.h $(wildcard src/*.h) | $(DEPSOK)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(STATIC): $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(SHARED): $(OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS_ALL)
-	ln -sf libfuturl.so.$(VERSION) $(B)/$(SONAME)
-	ln -sf libfuturl.so.$(VERSION) $(B)/libfuturl.so
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	$(Q)ln -sf libfuturl.so.$(VERSION) $(B)/$(SONAME)
+	$(Q)ln -sf libfuturl.so.$(VERSION) $(B)/libfuturl.so
 
 $(B)/futurl.pc: futurl.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # ---------------------------------------------------------------- tests
 # Each test links the static library; support code is shared.
 $(B)/test/%: test/%.c $(TESTSUP) test/support.h $(STATIC) | $(DEPSOK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -DFUTURL_SRCDIR='"$(CURDIR)"' \
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -DFUTURL_SRCDIR='"$(CURDIR)"' \
 	    -DFUTURL_BUILDDIR='"$(CURDIR)/$(B)"' -Isrc $< $(TESTSUP) $(STATIC) \
 	    -o $@ $(CHECK_LIBS) $(LDLIBS_ALL) -ldl
 
 # The C++ check: the public header must compile as C++.
 $(B)/test/cxx_header.o: test/cxx_header.cpp include/futurl.h | $(DEPSOK)
 	@mkdir -p $(@D)
-	$(CXX) -std=c++11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
+	@echo "  CXX     $<"
+	$(Q)$(CXX) -std=c++11 -Wall -Wextra -Werror -Iinclude -c $< -o $@
 
 test: lib $(TESTBINS) $(B)/test/cxx_header.o $(EXBINS)
 	@BUILD=$(BUILD) sh test/run.sh $(TESTBINS)
@@ -112,7 +124,8 @@ examples: $(EXBINS)
 
 $(B)/examples/%: examples/%.c $(STATIC) | $(DEPSOK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $< $(STATIC) -o $@ $(LDLIBS_ALL)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $< $(STATIC) -o $@ $(LDLIBS_ALL)
 
 # ---------------------------------------------------------------- checkers
 asan:
@@ -140,6 +153,13 @@ uninstall:
 
 format:
 	clang-format -i include/*.h src/*.c src/*.h test/*.c test/*.h examples/*.c bench/*.c
+
+# API reference from the header's comments (Doxygen, Debian package doxygen).
+docs: | $(DEPSOK)
+	@sh .ci/deps.sh doxygen
+	$(Q)mkdir -p build/docs
+	$(Q)doxygen Doxyfile >/dev/null
+	@echo "API reference: build/docs/html/index.html"
 
 clean:
 	rm -rf build
