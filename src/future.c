@@ -7,10 +7,38 @@
 #include "future.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ future locks */
+
+#define LOCK1 PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+#define LOCK8 LOCK1, LOCK1, LOCK1, LOCK1, LOCK1, LOCK1, LOCK1, LOCK1
+pthread_mutex_t futurl__future_locks[FUTURL__LOCK_STRIPES] = {
+    LOCK8, LOCK8, LOCK8, LOCK8, LOCK8, LOCK8, LOCK8, LOCK8};
+
+/* ------------------------------------------------------------------ futex */
+
+/* Sleep while *word == 0, until woken or the absolute CLOCK_MONOTONIC
+ * deadline (NULL: none). Returns 0, or ETIMEDOUT. Spurious returns are
+ * fine: callers re-check the word. */
+static int futex_wait_zero(atomic_int *word, const struct timespec *deadline) {
+    long rc = deadline
+                  ? syscall(SYS_futex, (int *)word, FUTEX_WAIT_BITSET_PRIVATE, 0, deadline,
+                            NULL, FUTEX_BITSET_MATCH_ANY)
+                  : syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    return rc == -1 && errno == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+static void futex_wake_all(atomic_int *word) {
+    syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
 
 /* ------------------------------------------------------------ clock helpers */
 
@@ -48,15 +76,6 @@ futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *a
     futurl_future *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    if (pthread_mutex_init(&f->lock, NULL) != 0) {
-        free(f);
-        return NULL;
-    }
-    if (futurl__cond_init(&f->cond) != 0) {
-        pthread_mutex_destroy(&f->lock);
-        free(f);
-        return NULL;
-    }
     atomic_init(&f->state, FUTURL_PENDING);
     atomic_init(&f->refs, 2);
     atomic_init(&f->cancel_requested, 0);
@@ -76,8 +95,6 @@ static void future_destroy(futurl_future *f) {
     if (f->free_result && f->result)
         f->free_result(f->result);
     free(f->errmsg);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
@@ -109,6 +126,15 @@ static futurl_state final_state(futurl_status status) {
     return FUTURL_FAILED;
 }
 
+/* Settle f (with its lock held): wake waiters and notify gathers. Returns
+ * 1 if a thread sleeps on f and futex_wake_all() is due after unlocking. */
+static int settle_locked(futurl_future *f, int failed) {
+    atomic_store_explicit(&f->settled, 1, memory_order_release);
+    for (futurl__wait_link *l = f->links; l; l = l->next)
+        futurl__waiter_notify(l->waiter, l->index, failed);
+    return f->sleepers != 0;
+}
+
 void futurl__complete(futurl_future *f, futurl_status status, void *result,
                       char *errmsg) {
     /* The argument is the job's; it is done with it. Freed before anyone
@@ -118,17 +144,27 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
         f->free_arg(f->arg);
     f->arg = NULL;
 
-    pthread_mutex_lock(&f->lock);
+    futurl_state final = final_state(status);
+    int failed = final == FUTURL_FAILED;
+    pthread_mutex_t *lock = futurl__future_lock(f);
+    pthread_mutex_lock(lock);
     f->status = status;
     f->result = result;
     f->errmsg = errmsg;
     futurl__callback *cb = f->callbacks;
     f->callbacks = NULL;
     f->callbacks_tail = &f->callbacks;
-    f->settling_thread = pthread_self();
-    atomic_store_explicit(&f->state, final_state(status), memory_order_release);
-    pthread_mutex_unlock(&f->lock);
+    if (cb)
+        f->settling_thread = pthread_self();
+    atomic_store_explicit(&f->state, final, memory_order_release);
     futurl__executor_completed(f->ex, f);
+    /* Without callbacks, final and settled are one step: one lock section. */
+    int wake = cb ? 0 : settle_locked(f, failed);
+    pthread_mutex_unlock(lock);
+    if (wake)
+        futex_wake_all(&f->settled);
+    if (!cb)
+        return;
 
     /* Callbacks registered before completion, in the order added. Ones
      * added from now on see the final state and run in on_done itself. */
@@ -142,14 +178,11 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
     /* Only now wake waiters: once wait() or gather() returns, no callback
      * registered before completion is still running, so the caller may
      * free whatever those callbacks use. */
-    pthread_mutex_lock(&f->lock);
-    atomic_store_explicit(&f->settled, 1, memory_order_release);
-    int failed = final_state(status) == FUTURL_FAILED;
-    for (futurl__wait_link *l = f->links; l; l = l->next)
-        futurl__waiter_notify(l->waiter, l->index, failed);
-    if (f->sleepers)
-        pthread_cond_broadcast(&f->cond);
-    pthread_mutex_unlock(&f->lock);
+    pthread_mutex_lock(lock);
+    wake = settle_locked(f, failed);
+    pthread_mutex_unlock(lock);
+    if (wake)
+        futex_wake_all(&f->settled);
 }
 
 int futurl__settled_for_me(futurl_future *f) {
@@ -209,16 +242,28 @@ futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms) {
         return f->status;
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
-    int rc = 0;
-    pthread_mutex_lock(&f->lock);
-    f->sleepers++;
-    while (!futurl__settled_for_me(f) && rc != ETIMEDOUT)
-        rc = timed ? pthread_cond_timedwait(&f->cond, &f->lock, &deadline)
-                   : pthread_cond_wait(&f->cond, &f->lock);
-    f->sleepers--;
+    pthread_mutex_t *lock = futurl__future_lock(f);
+
+    /* Announce the sleeper under the lock, so the completer, which reads
+     * `sleepers` under the same lock after setting `settled`, either wakes
+     * us or we see `settled` before sleeping (futex compares the word). */
+    pthread_mutex_lock(lock);
     int settled = futurl__settled_for_me(f);
-    pthread_mutex_unlock(&f->lock);
-    return settled ? f->status : FUTURL_ETIMEDOUT;
+    if (!settled)
+        f->sleepers++;
+    pthread_mutex_unlock(lock);
+    if (settled)
+        return f->status;
+
+    while (!atomic_load_explicit(&f->settled, memory_order_acquire))
+        if (futex_wait_zero(&f->settled, timed ? &deadline : NULL) == ETIMEDOUT)
+            break;
+
+    pthread_mutex_lock(lock);
+    f->sleepers--;
+    pthread_mutex_unlock(lock);
+    return atomic_load_explicit(&f->settled, memory_order_acquire) ? f->status
+                                                                     : FUTURL_ETIMEDOUT;
 }
 
 futurl_status futurl_future_wait(futurl_future *f) {
@@ -245,14 +290,15 @@ futurl_status futurl_future_on_done(futurl_future *f, futurl_done_fn fn, void *u
         cb->fn = fn;
         cb->userdata = userdata;
         cb->next = NULL;
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_t *lock = futurl__future_lock(f);
+        pthread_mutex_lock(lock);
         if (!futurl__is_final(load_state(f))) {
             *f->callbacks_tail = cb;
             f->callbacks_tail = &cb->next;
-            pthread_mutex_unlock(&f->lock);
+            pthread_mutex_unlock(lock);
             return FUTURL_OK;
         }
-        pthread_mutex_unlock(&f->lock);
+        pthread_mutex_unlock(lock);
         free(cb);
     }
     fn(f, userdata); /* already finished: run now, on this thread */

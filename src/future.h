@@ -5,6 +5,7 @@
  *
  * Lock order (never take them the other way round):
  *     executor lock  →  future lock  →  waiter lock
+ * (the future lock is one of a shared set: futurl__future_lock).
  * A future's state goes PENDING → RUNNING only under the executor lock, and
  * reaches a final state (DONE, FAILED, CANCELLED) only in futurl__complete(),
  * under the future lock, exactly once. Readers that see a final state with an
@@ -43,12 +44,11 @@ typedef struct futurl__wait_link {
 } futurl__wait_link;
 
 struct futurl_future {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;           /* broadcast once, at completion */
     atomic_int state;              /* futurl_state */
     atomic_int refs;               /* caller's reference + executor's */
     atomic_int cancel_requested;   /* seen by futurl_job_cancelled() */
-    atomic_int settled;            /* final and its callbacks have run */
+    atomic_int settled;            /* final and its callbacks have run; waits
+                                      sleep on this word (a futex) */
 
     /* Fixed at submission. */
     futurl_job_fn fn;
@@ -62,7 +62,7 @@ struct futurl_future {
     void *result;
     char *errmsg;                  /* NULL: futurl_strerror(status) */
 
-    /* Guarded by the future lock. */
+    /* Guarded by the future lock (futurl__future_lock). */
     futurl__callback *callbacks, **callbacks_tail;
     futurl__wait_link *links;
     unsigned sleepers;             /* threads in futurl_future_wait* */
@@ -117,14 +117,25 @@ uint64_t futurl__job_deadline(const futurl_job *job);
 size_t futurl__executor_parked(futurl_executor *ex);
 
 /* Called once for every future of the executor as it becomes final, before
- * its callbacks run, on the completing thread (the client counts outcomes
- * with it). Set it before the first submission. */
+ * its callbacks run and before waiters wake, on the completing thread with
+ * the future lock held: it must be quick and take no lock (the client
+ * counts outcomes with it). Set it before the first submission. */
 typedef void (*futurl__complete_hook)(void *userdata, futurl_future *f);
 void futurl__executor_set_complete_hook(futurl_executor *ex, futurl__complete_hook fn,
                                         void *userdata);
 
 /* Run the hook, if any (futurl__complete calls it). */
 void futurl__executor_completed(futurl_executor *ex, futurl_future *f);
+
+/* The future lock: a future has no mutex of its own but shares one of a
+ * fixed set, chosen by its address (futures are many and short-lived; a
+ * mutex and a condition variable each would cost 88 bytes and two init and
+ * destroy calls per job). No code holds two future locks at once. */
+#define FUTURL__LOCK_STRIPES 64u
+extern pthread_mutex_t futurl__future_locks[FUTURL__LOCK_STRIPES];
+static inline pthread_mutex_t *futurl__future_lock(const futurl_future *f) {
+    return &futurl__future_locks[((uintptr_t)f / 64u) % FUTURL__LOCK_STRIPES];
+}
 
 /* A new PENDING future for fn(arg) with two references (caller + executor). */
 futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *arg,

@@ -93,7 +93,7 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
         w->fs[i] = f;
         l->waiter = w;
         l->index = i;
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(futurl__future_lock(f));
         if (futurl__settled_for_me(f)) {
             futurl__waiter_notify(
                 w, i, atomic_load_explicit(&f->state, memory_order_acquire) == FUTURL_FAILED);
@@ -105,7 +105,7 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
             f->links = l;
             l->linked = 1;
         }
-        pthread_mutex_unlock(&f->lock);
+        pthread_mutex_unlock(futurl__future_lock(f));
     }
     *out = w;
     return FUTURL_OK;
@@ -115,7 +115,7 @@ static void waiter_release(futurl__waiter *w) {
     for (size_t i = 0; i < w->n; i++) {
         futurl_future *f = w->fs[i];
         futurl__wait_link *l = &w->links[i];
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(futurl__future_lock(f));
         if (l->linked) {
             if (l->prev)
                 l->prev->next = l->next;
@@ -125,7 +125,7 @@ static void waiter_release(futurl__waiter *w) {
                 l->next->prev = l->prev;
             l->linked = 0;
         }
-        pthread_mutex_unlock(&f->lock);
+        pthread_mutex_unlock(futurl__future_lock(f));
     }
     waiter_free(w);
 }
