@@ -64,6 +64,8 @@ struct futurl_executor {
 
     futurl__complete_hook on_complete; /* set before the first submit */
     void *on_complete_data;
+    futurl__cancel_hook on_cancel;     /* likewise */
+    void *on_cancel_data;
 
     worker *workers;
     unsigned nworkers;
@@ -437,6 +439,12 @@ void futurl__executor_set_complete_hook(futurl_executor *ex, futurl__complete_ho
     ex->on_complete_data = userdata;
 }
 
+void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook fn,
+                                      void *userdata) {
+    ex->on_cancel = fn;
+    ex->on_cancel_data = userdata;
+}
+
 void futurl__executor_completed(futurl_executor *ex, futurl_future *f) {
     if (ex->on_complete)
         ex->on_complete(ex->on_complete_data, f);
@@ -646,7 +654,7 @@ futurl_status futurl_executor_try_submit(futurl_executor *ex, futurl_job_fn fn, 
 int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
     pthread_mutex_lock(&ex->lock);
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
-    int took = 0, dequeued = 0;
+    int took = 0, dequeued = 0, running = 0;
     if (st == FUTURL_PENDING && f->queued) {
         queue_unlink(ex, f);
         heap_remove(ex, f);
@@ -660,7 +668,8 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
         dequeued = took = 1;
     } else if (st == FUTURL_RUNNING) {
         atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
-        took = 1;
+        took = running = 1;
+        futurl__future_ref(f); /* kept alive for the hook below */
     }
     /* PENDING but neither queued nor parked: another thread is finishing
      * it (cancelled or timed out). */
@@ -670,6 +679,11 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
         atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
         futurl__complete(f, FUTURL_ECANCELED, NULL, NULL);
         futurl__future_release(f); /* the executor's reference */
+    }
+    if (running) {
+        if (ex->on_cancel)
+            ex->on_cancel(ex->on_cancel_data, f);
+        futurl__future_release(f);
     }
     return took;
 }
@@ -694,6 +708,11 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     if (current_worker && current_worker->ex == ex)
         return FUTURL_EDEADLK;
 
+    /* Running futures to interrupt through the cancel hook. */
+    futurl_future **interrupted =
+        how == FUTURL_CANCEL_PENDING ? calloc(ex->nworkers, sizeof *interrupted) : NULL;
+    size_t ninterrupted = 0;
+
     pthread_mutex_lock(&ex->lock);
     ex->closed = 1;
     futurl_future *cancelled = NULL;
@@ -705,10 +724,16 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
             f->qnext = cancelled;
             cancelled = f;
         }
-        for (unsigned i = 0; i < ex->nworkers; i++)
-            if (ex->workers[i].current)
-                atomic_store_explicit(&ex->workers[i].current->cancel_requested, 1,
-                                      memory_order_relaxed);
+        for (unsigned i = 0; i < ex->nworkers; i++) {
+            futurl_future *f = ex->workers[i].current;
+            if (f) {
+                atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
+                if (ex->on_cancel && interrupted) { /* no memory: the flag will do */
+                    futurl__future_ref(f); /* for the hook, after the unlock */
+                    interrupted[ninterrupted++] = f;
+                }
+            }
+        }
     }
     /* Parked futures end cancelled in both modes: draining runs what is
      * queued, it does not wait out backoffs. No job can park from now on. */
@@ -730,6 +755,11 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
 
     /* Outside the lock: their callbacks run here. */
     complete_cancelled(cancelled);
+    for (size_t i = 0; i < ninterrupted; i++) {
+        ex->on_cancel(ex->on_cancel_data, interrupted[i]);
+        futurl__future_release(interrupted[i]);
+    }
+    free(interrupted);
 
     if (first) {
         for (unsigned i = 0; i < ex->nworkers; i++)

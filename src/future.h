@@ -127,6 +127,15 @@ void futurl__executor_set_complete_hook(futurl_executor *ex, futurl__complete_ho
 /* Run the hook, if any (futurl__complete calls it). */
 void futurl__executor_completed(futurl_executor *ex, futurl_future *f);
 
+/* Called when a RUNNING future of the executor is cancelled, on the
+ * cancelling thread, after its flag is set and with no executor lock held,
+ * while the cancelling thread holds a reference: the HTTP layer uses it to
+ * interrupt a transfer that waits on a silent peer. Set it before the first
+ * submission. */
+typedef void (*futurl__cancel_hook)(void *userdata, futurl_future *f);
+void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook fn,
+                                      void *userdata);
+
 /* The future lock: a future has no mutex of its own but shares one of a
  * fixed set, chosen by its address (futures are many and short-lived; a
  * mutex and a condition variable each would cost 88 bytes and two init and
