@@ -580,7 +580,11 @@ FUTURL_API futurl_status futurl_client_get_stats(futurl_client *c,
 /*
  * A new request. method is an HTTP token ("GET", "PURGE", …; checked:
  * FUTURL_EMETHOD); url is absolute http(s) or relative to the client's
- * base_url (checked at submit). Both copied. Methods are case-sensitive:
+ * base_url (checked at submit). Both copied. An absolute URL's scheme is
+ * checked here (FUTURL_ESCHEME), and so are control bytes, spaces and the
+ * shape of its host and port (FUTURL_EURL); a defect only libcurl's full
+ * parse finds (a bad IPv6 literal, say) fails the future with FUTURL_EURL
+ * before anything is sent. Methods are case-sensitive:
  * GET, HEAD and POST are sent as libcurl does them natively (so a 301, 302
  * or 303 turns a POST into a GET); any other method is sent verbatim and,
  * with libcurl 7.88, kept on redirects. Returns FUTURL_OK, FUTURL_EINVAL,

@@ -46,12 +46,87 @@ static futurl_status from_curlu(CURLUcode uc) {
     return uc == CURLUE_OUT_OF_MEMORY ? FUTURL_ENOMEM : FUTURL_EURL;
 }
 
+/* Bytes libcurl 7.88 refuses in a host name (urlapi.c hostname_check; it
+ * also refuses some percent-escapes, left to its parse). */
+static int bad_host_byte(unsigned char c) {
+    return c <= 0x20 || c == 0x7f || strchr("/:#?!@{}[]\\$'\"^`*<>=;,+&()", c) != NULL;
+}
+
+/*
+ * The cheap check of an absolute URL whose scheme (url[0..scheme_len)) is
+ * allowed: a linear scan for what libcurl's parser refuses most often, so
+ * that a request is not parsed twice (libcurl parses it again at perform).
+ * No control byte or space anywhere (CR/LF could smuggle a request line);
+ * one to three slashes, then an authority with a non-empty host (a
+ * bracketed IPv6 literal or a name of allowed bytes) and at most a decimal
+ * port up to 65535. It refuses only URLs libcurl refuses too; what only
+ * libcurl's full parse finds (a bad IPv6 literal, say) makes the transfer
+ * fail with CURLE_URL_MALFORMAT before anything is sent: FUTURL_EURL as
+ * the future's outcome.
+ */
+static futurl_status url_quick_check(const char *url, size_t scheme_len) {
+    for (const char *s = url; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return FUTURL_EURL;
+    const char *p = url + scheme_len + 1;
+    size_t slashes = 0;
+    while (p[slashes] == '/')
+        slashes++;
+    if (slashes == 0 || slashes > 3)
+        return FUTURL_EURL;
+    p += slashes;
+    size_t auth_len = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth_len);
+    if (at != NULL) { /* user info ends at the first '@' */
+        auth_len -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    const char *end = p + auth_len, *q = p;
+    if (q < end && *q == '[') {
+        int colon = 0;
+        for (q++; q < end && *q != ']' && *q != '%'; q++) {
+            unsigned char c = (unsigned char)*q;
+            if (!(c == ':' || c == '.' || (c >= '0' && c <= '9') ||
+                  (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                return FUTURL_EURL;
+            colon |= c == ':';
+        }
+        while (q < end && *q != ']') /* a zone id */
+            q++;
+        if (q == end || !colon)
+            return FUTURL_EURL;
+        q++;
+    } else {
+        while (q < end && *q != ':') {
+            if (bad_host_byte((unsigned char)*q))
+                return FUTURL_EURL;
+            q++;
+        }
+        if (q == p)
+            return FUTURL_EURL;
+    }
+    if (q < end) {
+        if (*q++ != ':')
+            return FUTURL_EURL;
+        unsigned long port = 0;
+        for (; q < end; q++) {
+            if (*q < '0' || *q > '9' ||
+                (port = port * 10 + (unsigned long)(*q - '0')) > 65535)
+                return FUTURL_EURL;
+        }
+    }
+    return FUTURL_OK;
+}
+
 futurl_status futurl__url_check(const char *url) {
     size_t n = futurl__url_scheme_len(url);
     if (n == 0)
         return FUTURL_EURL;
     if (!futurl__scheme_allowed(url, n))
         return FUTURL_ESCHEME;
+    futurl_status st = url_quick_check(url, n);
+    if (st != FUTURL_OK)
+        return st;
     CURLU *u = curl_url();
     if (u == NULL)
         return FUTURL_ENOMEM;
@@ -121,9 +196,14 @@ futurl_status futurl_request_new(const char *method, const char *url,
     if (!futurl__is_token(method, strlen(method)))
         return FUTURL_EMETHOD;
 
-    int absolute = futurl__url_scheme_len(url) != 0;
+    /* The scheme and the cheap check here, no full parse: libcurl parses
+     * the URL at perform anyway (url_quick_check). */
+    size_t scheme_len = futurl__url_scheme_len(url);
+    int absolute = scheme_len != 0;
     if (absolute) {
-        futurl_status st = futurl__url_check(url);
+        if (!futurl__scheme_allowed(url, scheme_len))
+            return FUTURL_ESCHEME;
+        futurl_status st = url_quick_check(url, scheme_len);
         if (st != FUTURL_OK)
             return st;
     }

@@ -323,10 +323,17 @@ START_TEST(test_schemes) {
                      FUTURL_ESCHEME);
     ck_assert_int_eq(futurl_request_new("GET", "FTP://127.0.0.1/", &r), FUTURL_ESCHEME);
     ck_assert_int_eq(futurl_request_new("GET", "http://[::1", &r), FUTURL_EURL);
+    ck_assert_int_eq(futurl_request_new("GET", "http://h:65536/", &r), FUTURL_EURL);
+    ck_assert_int_eq(futurl_request_new("GET", "http:///", &r), FUTURL_EURL);
+    ck_assert_int_eq(futurl_request_new("GET", "http://a b/", &r), FUTURL_EURL);
     futurl_future *f = (futurl_future *)1;
     ck_assert_int_eq(futurl_get(c, "file:///etc/passwd", &f), FUTURL_ESCHEME);
     ck_assert_ptr_null(f);
     ck_assert_int_eq(futurl_get(c, "gopher://127.0.0.1:70/", &f), FUTURL_ESCHEME);
+    /* What only libcurl's full parse finds: the future fails, nothing sent. */
+    ck_assert_int_eq(futurl_get(c, "http://h%20x/get", &f), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait(f), FUTURL_EURL);
+    futurl_future_free(f);
     /* HTTP (any case) is fine. */
     char url[64];
     snprintf(url, sizeof url, "HTTP://127.0.0.1:%d/get", httpbin.port);
