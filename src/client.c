@@ -16,6 +16,9 @@
 
 #define DEFAULT_USER_AGENT "futurl/" FUTURL_VERSION_STRING
 
+/* At most this much memory in large body buffers kept for reuse. */
+#define BODY_POOL_BYTES (64u * 1024u * 1024u)
+
 /* The string options, copied at create and freed at destroy. */
 static const size_t string_options[] = {
     offsetof(futurl_client_options, thread_name),
@@ -182,6 +185,7 @@ static void client_free(futurl_client *c) {
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&c->share_locks[i]);
     futurl__jar_free(c->jar);
+    futurl__body_pool_close(c->body_pool); /* after the workers gave theirs back */
     futurl__limits_free(c->limits);
     curl_slist_free_all(c->default_headers);
     for (size_t i = 0; i < STRING_OPTIONS; i++)
@@ -242,6 +246,12 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
     if (st == FUTURL_OK) {
         futurl_executor_options eo;
         futurl_executor_options_init(&eo);
+        /* Two large bodies per worker can be recycled: one being filled,
+         * one the caller has just freed. */
+        unsigned workers = opts->workers != 0 ? opts->workers : eo.workers;
+        if ((c->body_pool =
+                 futurl__body_pool_new(2 * (size_t)workers, BODY_POOL_BYTES)) == NULL)
+            st = FUTURL_ENOMEM;
         eo.workers = opts->workers;
         eo.queue_capacity = opts->queue_capacity;
         if (c->opts.thread_name != NULL)
@@ -249,7 +259,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         eo.on_worker_start = futurl__worker_start;
         eo.on_worker_stop = futurl__worker_stop;
         eo.userdata = c;
-        st = futurl_executor_create(&eo, &c->executor);
+        if (st == FUTURL_OK)
+            st = futurl_executor_create(&eo, &c->executor);
         if (st == FUTURL_OK) /* before any submission can exist */
             futurl__executor_set_complete_hook(c->executor, count_outcome, c);
     }

@@ -20,7 +20,8 @@
 
 /* Everything here is written by futurl_client_create() before the first
  * worker starts and read-only afterwards, except the CURLSH, which libcurl
- * guards with share_locks, and the jar, which guards itself. */
+ * guards with share_locks, and the jar and body pool, which guard
+ * themselves. */
 struct futurl_client {
     futurl_executor *executor;
     futurl_client_options opts;         /* strings are the client's copies */
@@ -30,6 +31,7 @@ struct futurl_client {
     int share_locks_ready;
     futurl__cookie_jar *jar; /* NULL: opts.cookie_jar is off */
     futurl__limits *limits;  /* NULL: no limits and no 429 hold */
+    futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
     int global_init_done;
 
     struct { /* futurl_client_get_stats; updated with relaxed atomics */

@@ -37,12 +37,17 @@ typedef struct futurl__response_info {
     double elapsed, connect_time, ttfb;
 } futurl__response_info;
 
+/* Large body mappings kept for reuse, shared by a client's workers and by
+ * the responses they made (response.c). */
+typedef struct futurl__body_pool futurl__body_pool;
+
 struct futurl_response {
     futurl__response_info info; /* info.url points into the block */
     const char *body;           /* NUL-terminated, never NULL */
     size_t body_len;
     char *body_owned; /* a large body handed over: freed with us */
     size_t body_map;  /* != 0: body_owned is a mapping of this size */
+    futurl__body_pool *pool; /* a reference, with body_map != 0: where it goes back */
     uint64_t bytes;   /* body bytes received, also when streamed */
     _Atomic(futurl__json_cache *) json;
     char *retry_log;   /* why each retry happened, NUL-separated (NULL: none) */
@@ -54,6 +59,7 @@ struct futurl_response {
 typedef struct futurl__response_builder {
     futurl__buf body; /* the buffered body */
     size_t body_map;  /* != 0: body.data is a mapping of this size (cap) */
+    futurl__body_pool *pool; /* borrowed (the client's), may be NULL */
     futurl__buf hdr;  /* "name\0value\0" for each line of the current block */
     struct {
         uint32_t name, value; /* offsets into hdr */
@@ -62,6 +68,14 @@ typedef struct futurl__response_builder {
     uint64_t bytes;
     int saw_set_cookie; /* in any block, redirects included */
 } futurl__response_builder;
+
+/* A pool keeping at most max_count mappings of max_bytes in all; NULL
+ * when out of memory. */
+futurl__body_pool *futurl__body_pool_new(size_t max_count, size_t max_bytes);
+
+/* The owner's release: unmap what is cached and stop caching; the pool
+ * itself goes when the last response holding a reference is freed. */
+void futurl__body_pool_close(futurl__body_pool *pool);
 
 /* Forget the last transfer (keeps the buffers for the next one). */
 void futurl__builder_reset(futurl__response_builder *b);

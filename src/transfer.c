@@ -192,6 +192,7 @@ void *futurl__worker_start(void *client, unsigned index) {
     if (w == NULL)
         return NULL;
     w->client = client;
+    w->builder.pool = w->client->body_pool;
     w->easy = curl_easy_init();
     if (w->easy == NULL || futurl__handle_setup(client, w->easy, w, w->errbuf,
                                                 sizeof w->errbuf) != FUTURL_OK) {
