@@ -112,6 +112,8 @@ class Request:
         self.query = split.query
         self.args = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))
         self.attempt = 0  # set once counted
+        self.generation = None  # the stats generation it was counted in
+        self.ended = False  # stats.end already called (see b_slot)
 
     def header(self, name):
         name = name.lower()
@@ -285,6 +287,19 @@ def b_ok(conn, req):
     return respond_json(conn, req, 200, {"ok": True, "attempt": req.attempt})
 
 
+def b_slot(conn, req):
+    """As /ok?delay_ms, but the request leaves the in-flight count before its
+    reply is sent. A client cannot have read a reply that was not sent, so
+    `peak` on this path never counts its next request overlapping this one:
+    with /ok the client may start it before this thread gets to stats.end."""
+    delay = req.int_arg("delay_ms", 0, 0, int(MAX_HOLD_S * 1000))
+    if delay and not sleep(delay / 1000):
+        return False
+    stats.end(req.path, req.generation)
+    req.ended = True
+    return respond_json(conn, req, 200, {"ok": True, "attempt": req.attempt})
+
+
 def b_close(conn, req):
     return False  # request already read: the close is a clean FIN, no reply
 
@@ -422,6 +437,7 @@ def b_gzip(conn, req):
 
 BEHAVIOURS = {
     "/ok": b_ok,                          # ?delay_ms=N
+    "/slot": b_slot,                      # ?delay_ms=N, exact peak
     "/close": b_close,                    # no reply at all
     "/reset": b_reset,                    # CL 100000, 7 bytes, RST
     "/trickle": b_trickle,                # ?bytes=N&interval_ms=M
@@ -472,6 +488,7 @@ class Handler(socketserver.BaseRequestHandler):
                 if counted_in != stats.current_generation():
                     counted_in = stats.count_connection()
                 req.attempt, generation = stats.begin(req.path)
+                req.generation = generation
                 try:
                     behaviour = BEHAVIOURS.get(req.path)
                     if behaviour is None:
@@ -483,7 +500,8 @@ class Handler(socketserver.BaseRequestHandler):
                         except ValueError as e:
                             keep = respond_json(conn, req, 400, {"error": str(e)})
                 finally:
-                    stats.end(req.path, generation)
+                    if not req.ended:
+                        stats.end(req.path, generation)
                 if not keep:
                     return
         except ClientGone:
