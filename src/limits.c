@@ -11,6 +11,14 @@
  * entries are swept out, and a slot granted to one is passed on. No other
  * lock is taken while l->lock is held: wake-ups and reference drops happen
  * after it is released.
+ *
+ * A waiter may end without its job running again (cancelled while parked or
+ * queued, or its deadline passed in the run queue), perhaps after a slot was
+ * granted to it. Nothing else may happen on that host for a long time, so a
+ * done-callback on each waiter's future sweeps the host when it ends: the
+ * slot is passed on at once. A granted waiter stays in the queue until it
+ * goes, also while it waits out a 429 hold, so the same sweep returns the
+ * slot if it ends there.
  */
 #include "limits.h"
 
@@ -201,6 +209,27 @@ static void run_deferred(futurl_executor *ex, deferred *d) {
         futurl__future_release(d->drop[i]);
 }
 
+/* What a waiter's done-callback needs; freed by the callback. */
+typedef struct waiter_end {
+    futurl__limits *l;
+    futurl_executor *ex;
+    futurl__host *h;
+} waiter_end;
+
+/* A waiter's future ended: drop it from its host's queue and pass on any
+ * slot granted to it. Runs on the thread that ended the future, with no
+ * lock of ours held (the executor completes futures outside its lock). */
+static void on_waiter_end(futurl_future *f, void *userdata) {
+    waiter_end *e = userdata;
+    deferred d = {.nwake = 0, .ndrop = 0};
+    (void)f;
+    pthread_mutex_lock(&e->l->lock);
+    sweep_and_grant(e->l, e->h, &d);
+    pthread_mutex_unlock(&e->l->lock);
+    run_deferred(e->ex, &d);
+    free(e);
+}
+
 /* -------------------------------------------------------------- admission */
 
 futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
@@ -208,6 +237,7 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
                                    futurl__admission *a, uint64_t now, uint64_t *due) {
     deferred d = {.nwake = 0, .ndrop = 0};
     futurl__admit verdict = FUTURL__ADMIT_GO;
+    waiter_end *watch = NULL; /* set when f joins a queue */
     pthread_mutex_lock(&l->lock);
     if (a->host == NULL)
         a->host = host_get(l, host_key, now);
@@ -216,19 +246,15 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
         goto out;
     sweep_and_grant(l, h, &d);
 
-    /* A slot handed over while we were parked? Claim it. */
+    /* Queued for a slot: go on only once one was handed over. */
     waiter *mine = find_waiter(h, f);
-    if (mine != NULL) {
-        if (!mine->granted) {
-            verdict = FUTURL__ADMIT_WAIT_SLOT; /* woken early: keep waiting */
-            goto out;
-        }
-        unlink_waiter(h, mine);
-        free(mine);
-        d.drop[d.ndrop++] = f; /* the queue's reference */
-        a->slot_held = 1;
+    if (mine != NULL && !mine->granted) {
+        verdict = FUTURL__ADMIT_WAIT_SLOT; /* woken early: keep waiting */
+        goto out;
     }
 
+    /* A granted waiter waiting out a hold keeps its slot reserved and its
+     * place in the queue (see the top of the file). */
     if (now < h->hold_until) {
         *due = h->hold_until;
         verdict = FUTURL__ADMIT_WAIT_UNTIL;
@@ -252,6 +278,12 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
             h->tokens.tokens -= 1.0;
         a->token_taken = 1;
     }
+    if (mine != NULL) { /* claim the slot handed over */
+        unlink_waiter(h, mine);
+        free(mine);
+        d.drop[d.ndrop++] = f; /* the queue's reference */
+        a->slot_held = 1;
+    }
     if (l->cfg.max_per_host == 0 || a->slot_held)
         goto out;
     /* First come, first served: nobody jumps a queue that is waiting. */
@@ -272,9 +304,17 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
         h->head = w;
     h->tail = w;
     verdict = FUTURL__ADMIT_WAIT_SLOT;
+    watch = malloc(sizeof *watch);
+    if (watch != NULL)
+        *watch = (waiter_end){.l = l, .ex = ex, .h = h};
 out:
     pthread_mutex_unlock(&l->lock);
     run_deferred(ex, &d);
+    /* f is running (this is its job), so it cannot end before this. Out of
+     * memory: without the callback, the slot passes on at the host's next
+     * admission or attempt instead. */
+    if (watch != NULL && futurl_future_on_done(f, on_waiter_end, watch) != FUTURL_OK)
+        free(watch);
     return verdict;
 }
 
