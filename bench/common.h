@@ -37,6 +37,7 @@ long bench_parse_count(const char *what, const char *s);
     "NOSIGNAL=1 keep-alive(reused handle) ACCEPT_ENCODING=all-codecs "              \
     "USERAGENT=futurl/" FUTURL_BENCH_UA_VERSION " FOLLOWLOCATION=1 "          \
     "MAXREDIRS=10 CONNECTTIMEOUT=10s TIMEOUT=30s TCP_KEEPALIVE=1 "            \
+    "BUFFERSIZE=64KiB "                                                       \
     "HTTP_VERSION=2TLS PROTOCOLS=http,https "                                 \
     "body discarded"
 #define FUTURL_BENCH_UA_VERSION "0.1.0"
