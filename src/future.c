@@ -89,6 +89,7 @@ int futurl__deadline(long timeout_ms, struct timespec *ts) {
 #define CACHE_MAX 64
 #endif
 
+#if CACHE_MAX > 0
 typedef struct future_cache {
     futurl_future *head; /* linked through qnext */
     unsigned count;
@@ -114,7 +115,7 @@ static void cache_key_init(void) {
 }
 
 static future_cache *cache_of_thread(void) {
-    if (!thread_cache && CACHE_MAX > 0) {
+    if (!thread_cache) {
         pthread_once(&cache_once, cache_key_init);
         future_cache *c = cache_key_ok ? calloc(1, sizeof *c) : NULL;
         if (c && pthread_setspecific(cache_key, c) == 0)
@@ -147,6 +148,15 @@ static void future_dealloc(futurl_future *f) {
     }
     free(f);
 }
+#else
+static futurl_future *future_alloc(void) {
+    return calloc(1, sizeof(futurl_future));
+}
+
+static void future_dealloc(futurl_future *f) {
+    free(f);
+}
+#endif
 
 /* ------------------------------------------------------------- life cycle */
 
