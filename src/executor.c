@@ -66,6 +66,8 @@ struct futurl_executor {
     void *on_complete_data;
     futurl__cancel_hook on_cancel;     /* likewise */
     void *on_cancel_data;
+    futurl__expire_hook on_expire;     /* likewise */
+    void *on_expire_data;
 
     worker *workers;
     unsigned nworkers;
@@ -227,12 +229,15 @@ static void heap_remove(futurl_executor *ex, futurl_future *f) {
 
 /* A parked future re-enters the run queue. Re-entries do not wait for
  * room: they were admitted once already, and the timer thread must never
- * block. So the queue may briefly hold more than its capacity. */
+ * block. So the queue may briefly hold more than its capacity. Its
+ * deadline watches it again while it waits there. */
 static void unpark(futurl_executor *ex, futurl_future *f) {
     heap_remove(ex, f);
     f->parked = 0;
     ex->nparked--;
     queue_push(ex, f);
+    if (f->deadline_ns)
+        (void)heap_insert(ex, f, f->deadline_ns); /* no memory: the job checks */
     if (ex->idle)
         pthread_cond_signal(&ex->not_empty);
 }
@@ -252,23 +257,36 @@ static void *timer_main(void *p) {
         futurl_future *expired = NULL; /* queued past their deadline */
         while (ex->heap_len && ex->heap[0]->wake_ns <= now) {
             futurl_future *f = ex->heap[0];
+            heap_remove(ex, f);
+            int expires = f->deadline_ns && f->deadline_ns <= now;
+            if (f->parked && !expires) {
+                unpark(ex, f); /* due: back to the run queue */
+                continue;
+            }
+            /* Its deadline passed while it waited to run (again): it ends
+             * now, not when a worker gets to it. */
             if (f->parked) {
-                unpark(ex, f);
-            } else { /* queued, deadline passed: take it out */
-                heap_remove(ex, f);
+                f->parked = 0;
+                ex->nparked--;
+            } else {
                 queue_unlink(ex, f);
                 if (ex->blocked)
                     pthread_cond_signal(&ex->not_full);
-                f->qnext = expired;
-                expired = f;
             }
+            f->qnext = expired;
+            expired = f;
         }
         if (expired) {
             pthread_mutex_unlock(&ex->lock);
             while (expired) {
                 futurl_future *next = expired->qnext;
                 expired->qnext = NULL;
-                futurl__complete(expired, FUTURL_ETIMEDOUT, NULL, deadline_message());
+                void *result = NULL;
+                char *msg = NULL;
+                if (ex->on_expire)
+                    ex->on_expire(ex->on_expire_data, expired, &result, &msg);
+                futurl__complete(expired, FUTURL_ETIMEDOUT, result,
+                                 msg ? msg : deadline_message());
                 futurl__future_release(expired);
                 expired = next;
             }
@@ -443,6 +461,12 @@ void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook f
                                       void *userdata) {
     ex->on_cancel = fn;
     ex->on_cancel_data = userdata;
+}
+
+void futurl__executor_set_expire_hook(futurl_executor *ex, futurl__expire_hook fn,
+                                      void *userdata) {
+    ex->on_expire = fn;
+    ex->on_expire_data = userdata;
 }
 
 void futurl__executor_completed(futurl_executor *ex, futurl_future *f) {

@@ -136,6 +136,16 @@ typedef void (*futurl__cancel_hook)(void *userdata, futurl_future *f);
 void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook fn,
                                       void *userdata);
 
+/* Called on the timer thread when a queued or parked future's deadline
+ * passes before its job could run again; it may hand over a result and a
+ * message (malloc'd; NULL: "deadline passed before it could run") for the
+ * FUTURL_ETIMEDOUT outcome. The job is not running: its argument
+ * (futurl__future_arg) may be read. Set it before the first submission. */
+typedef void (*futurl__expire_hook)(void *userdata, futurl_future *f, void **result,
+                                    char **errmsg);
+void futurl__executor_set_expire_hook(futurl_executor *ex, futurl__expire_hook fn,
+                                      void *userdata);
+
 /* The future lock: a future has no mutex of its own but shares one of a
  * fixed set, chosen by its address (futures are many and short-lived; a
  * mutex and a condition variable each would cost 88 bytes and two init and
