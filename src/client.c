@@ -179,6 +179,8 @@ static futurl_status check_handle(futurl_client *c) {
 
 static void client_free(futurl_client *c) {
     futurl_executor_destroy(c->executor); /* joins: every handle is gone after */
+    free(c->workers);
+    pthread_mutex_destroy(&c->workers_lock);
     if (c->share != NULL)
         (void)curl_share_cleanup(c->share);
     if (c->share_locks_ready)
@@ -212,6 +214,10 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
     futurl_client *c = calloc(1, sizeof *c);
     if (c == NULL)
         return FUTURL_ENOMEM;
+    if (pthread_mutex_init(&c->workers_lock, NULL) != 0) {
+        free(c);
+        return FUTURL_ENOMEM;
+    }
     c->opts = *opts;
     c->opts.headers = NULL; /* lives on as default_headers */
     if (c->opts.user_agent == NULL)
@@ -243,26 +249,31 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
     }
     if (st == FUTURL_OK)
         st = check_handle(c);
-    if (st == FUTURL_OK) {
-        futurl_executor_options eo;
-        futurl_executor_options_init(&eo);
-        /* Two large bodies per worker can be recycled: one being filled,
-         * one the caller has just freed. */
-        unsigned workers = opts->workers != 0 ? opts->workers : eo.workers;
-        if ((c->body_pool =
-                 futurl__body_pool_new(2 * (size_t)workers, BODY_POOL_BYTES)) == NULL)
-            st = FUTURL_ENOMEM;
+    futurl_executor_options eo;
+    futurl_executor_options_init(&eo);
+    if (opts->workers != 0)
         eo.workers = opts->workers;
-        eo.queue_capacity = opts->queue_capacity;
-        if (c->opts.thread_name != NULL)
-            eo.thread_name = c->opts.thread_name;
-        eo.on_worker_start = futurl__worker_start;
-        eo.on_worker_stop = futurl__worker_stop;
-        eo.userdata = c;
-        if (st == FUTURL_OK)
-            st = futurl_executor_create(&eo, &c->executor);
-        if (st == FUTURL_OK) /* before any submission can exist */
+    eo.queue_capacity = opts->queue_capacity;
+    if (c->opts.thread_name != NULL)
+        eo.thread_name = c->opts.thread_name;
+    eo.on_worker_start = futurl__worker_start;
+    eo.on_worker_stop = futurl__worker_stop;
+    eo.userdata = c;
+    c->nworkers = eo.workers;
+    /* Two large bodies per worker can be recycled: one being filled, one
+     * the caller has just freed. */
+    if (st == FUTURL_OK && (c->body_pool = futurl__body_pool_new(
+                                2 * (size_t)c->nworkers, BODY_POOL_BYTES)) == NULL)
+        st = FUTURL_ENOMEM;
+    if (st == FUTURL_OK && (c->workers = calloc(c->nworkers, sizeof *c->workers)) == NULL)
+        st = FUTURL_ENOMEM;
+    if (st == FUTURL_OK) {
+        st = futurl_executor_create(&eo, &c->executor);
+        if (st == FUTURL_OK) { /* before any submission can exist */
             futurl__executor_set_complete_hook(c->executor, count_outcome, c);
+            futurl__executor_set_cancel_hook(c->executor, futurl__interrupt, c);
+            futurl__executor_set_expire_hook(c->executor, futurl__expire, c);
+        }
     }
     if (st != FUTURL_OK) {
         client_free(c);

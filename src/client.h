@@ -18,6 +18,8 @@
 #include "request.h"
 #include "response.h"
 
+typedef struct futurl__worker futurl__worker;
+
 /* Everything here is written by futurl_client_create() before the first
  * worker starts and read-only afterwards, except the CURLSH, which libcurl
  * guards with share_locks, and the jar and body pool, which guard
@@ -34,6 +36,12 @@ struct futurl_client {
     futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
     int global_init_done;
 
+    /* The workers, by index, for futurl__interrupt. Guarded by
+     * workers_lock, taken before a worker's sock_lock. */
+    pthread_mutex_t workers_lock;
+    futurl__worker **workers;
+    unsigned nworkers;
+
     struct { /* futurl_client_get_stats; updated with relaxed atomics */
         atomic_uint_fast64_t submitted, succeeded, failed, cancelled;
         atomic_uint_fast64_t retries, throttled, bytes;
@@ -41,10 +49,21 @@ struct futurl_client {
     } stats;
 };
 
+/* Sockets a worker's handle may hold open at once (its connection cache
+ * and a connection being set up); beyond this, cancellation falls back to
+ * libcurl's progress tick. */
+#define FUTURL__MAX_SOCKETS 8
+
+/* Response headers we accept in one transfer, below libcurl's own 300 KiB,
+ * so that too much is FUTURL_ETOOLARGE (not retried) rather than a receive
+ * error. */
+#define FUTURL__MAX_HEADER_BYTES (256u * 1024u)
+
 /* What the transfer has to report beyond the CURLcode. */
 typedef enum futurl__failure {
     FUTURL__FAIL_NONE = 0,
     FUTURL__FAIL_TOO_LARGE, /* the size cap, counted in the write callback */
+    FUTURL__FAIL_HEADERS,   /* response headers over FUTURL__MAX_HEADER_BYTES */
     FUTURL__FAIL_CHUNK,     /* the chunk callback returned non-zero */
     FUTURL__FAIL_PROGRESS,  /* the progress callback returned non-zero */
     FUTURL__FAIL_CANCELLED, /* the future was cancelled */
@@ -54,7 +73,7 @@ typedef enum futurl__failure {
 
 /* Per-worker state (futurl_job_worker_state): one easy handle, set up once
  * with the client's options and reused. Only its own thread touches it. */
-typedef struct futurl__worker {
+struct futurl__worker {
     futurl_client *client;
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE];
@@ -67,9 +86,27 @@ typedef struct futurl__worker {
     futurl_job *job;
     const futurl_request *request;
     uint64_t max_bytes; /* 0: no cap */
+    size_t header_bytes;
     futurl__failure failure;
     int io_errno;
-} futurl__worker;
+
+    /* For cancelling a transfer that waits on a silent peer: the handle's
+     * open sockets (libcurl's open/close socket callbacks keep the list)
+     * and the future whose transfer runs. Guarded by sock_lock, so a
+     * canceller never shuts down a descriptor already closed and reused. */
+    pthread_mutex_t sock_lock;
+    curl_socket_t socks[FUTURL__MAX_SOCKETS];
+    unsigned nsocks;
+    futurl_future *running;
+};
+
+/* Interrupt f's transfer if one of c's workers runs it (the executor's
+ * cancel hook): shut its sockets down, so libcurl returns at once. */
+void futurl__interrupt(void *client, futurl_future *f);
+
+/* The executor's expire hook: a queued or parked request's deadline passed
+ * before it could run again; hand over its last response and the message. */
+void futurl__expire(void *client, futurl_future *f, void **result, char **errmsg);
 
 /* Apply the client-wide options to a fresh handle (once per worker, and
  * once at create to check them). w may be NULL: no callbacks then.

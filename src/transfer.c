@@ -8,6 +8,8 @@
  * mapping with libcurl's per-handle error text.
  */
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
     futurl__worker *w = userdata;
     size_t len = size * nmemb;
+    w->header_bytes += len;
+    if (w->header_bytes > FUTURL__MAX_HEADER_BYTES) {
+        w->failure = FUTURL__FAIL_HEADERS;
+        return 0;
+    }
     if (futurl__builder_header(&w->builder, data, len) != 0) {
         w->failure = FUTURL__FAIL_NOMEM;
         return 0;
@@ -104,6 +111,64 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
         return 1;
     }
     return 0;
+}
+
+/* ------------------------------------------------- sockets, for cancelling */
+
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+                                    struct curl_sockaddr *address) {
+    futurl__worker *w = userdata;
+    (void)purpose;
+    curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    pthread_mutex_lock(&w->sock_lock);
+    if (w->nsocks < FUTURL__MAX_SOCKETS)
+        w->socks[w->nsocks++] = fd;
+    pthread_mutex_unlock(&w->sock_lock);
+    return fd;
+}
+
+static int on_close_socket(void *userdata, curl_socket_t fd) {
+    futurl__worker *w = userdata;
+    pthread_mutex_lock(&w->sock_lock);
+    for (unsigned i = 0; i < w->nsocks; i++) {
+        if (w->socks[i] == fd) {
+            w->socks[i] = w->socks[--w->nsocks];
+            break;
+        }
+    }
+    /* Closed under the lock: no canceller can shut down this number once
+     * it is reused for something else. */
+    int rc = close(fd);
+    pthread_mutex_unlock(&w->sock_lock);
+    return rc;
+}
+
+void futurl__interrupt(void *client, futurl_future *f) {
+    futurl_client *c = client;
+    pthread_mutex_lock(&c->workers_lock);
+    for (unsigned i = 0; i < c->nworkers; i++) {
+        futurl__worker *w = c->workers[i];
+        if (w == NULL)
+            continue;
+        pthread_mutex_lock(&w->sock_lock);
+        if (w->running == f) {
+            /* The peer is silent or slow: wake libcurl's poll now instead
+             * of at its next progress tick. The connection is lost anyway,
+             * and idle ones are checked before reuse. */
+            for (unsigned k = 0; k < w->nsocks; k++)
+                shutdown(w->socks[k], SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&w->sock_lock);
+    }
+    pthread_mutex_unlock(&c->workers_lock);
+}
+
+static void set_running(futurl__worker *w, futurl_future *f) {
+    pthread_mutex_lock(&w->sock_lock);
+    w->running = f;
+    pthread_mutex_unlock(&w->sock_lock);
 }
 
 /* ---------------------------------------------------------- handle setup */
@@ -190,15 +255,23 @@ futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker 
         SETOPT(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
         SETOPT(easy, CURLOPT_XFERINFODATA, (void *)w);
         SETOPT(easy, CURLOPT_NOPROGRESS, 0L);
+        SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        SETOPT(easy, CURLOPT_OPENSOCKETDATA, (void *)w);
+        SETOPT(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+        SETOPT(easy, CURLOPT_CLOSESOCKETDATA, (void *)w);
     }
     return FUTURL_OK;
 }
 
 void *futurl__worker_start(void *client, unsigned index) {
-    (void)index;
+    futurl_client *c = client;
     futurl__worker *w = calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
+    if (pthread_mutex_init(&w->sock_lock, NULL) != 0) {
+        free(w);
+        return NULL;
+    }
     w->client = client;
     w->builder.pool = w->client->body_pool;
     w->easy = curl_easy_init();
@@ -207,18 +280,30 @@ void *futurl__worker_start(void *client, unsigned index) {
         /* Checked on a scratch handle at create, so this is out of memory;
          * the worker's jobs fail with FUTURL_ENOMEM. */
         curl_easy_cleanup(w->easy);
+        pthread_mutex_destroy(&w->sock_lock);
         free(w);
         return NULL;
+    }
+    if (index < c->nworkers) {
+        pthread_mutex_lock(&c->workers_lock);
+        c->workers[index] = w;
+        pthread_mutex_unlock(&c->workers_lock);
     }
     return w;
 }
 
 void futurl__worker_stop(void *client, void *worker) {
+    futurl_client *c = client;
     futurl__worker *w = worker;
-    (void)client;
     if (w == NULL)
         return;
-    curl_easy_cleanup(w->easy);
+    pthread_mutex_lock(&c->workers_lock);
+    for (unsigned i = 0; i < c->nworkers; i++)
+        if (c->workers[i] == w)
+            c->workers[i] = NULL;
+    pthread_mutex_unlock(&c->workers_lock);
+    curl_easy_cleanup(w->easy); /* closes its sockets through on_close_socket */
+    pthread_mutex_destroy(&w->sock_lock);
     futurl__builder_free(&w->builder);
     futurl__cookie_view_free(&w->cookies);
     free(w);
@@ -391,11 +476,17 @@ static futurl_status status_of(CURLcode cc) {
 static futurl_status outcome(futurl_job *job, futurl__worker *w, CURLcode cc,
                              const futurl_response *resp) {
     const futurl_request *rq = w->request;
+    if (cc != CURLE_OK && w->failure == FUTURL__FAIL_NONE && futurl_job_cancelled(job))
+        w->failure = FUTURL__FAIL_CANCELLED; /* its sockets were shut down */
     if (cc != CURLE_OK) {
         switch (w->failure) {
         case FUTURL__FAIL_TOO_LARGE:
             futurl_job_set_errmsg(job, "response body larger than the %llu-byte cap",
                                   (unsigned long long)w->max_bytes);
+            return FUTURL_ETOOLARGE;
+        case FUTURL__FAIL_HEADERS:
+            futurl_job_set_errmsg(job, "response headers larger than %u bytes",
+                                  FUTURL__MAX_HEADER_BYTES);
             return FUTURL_ETOOLARGE;
         case FUTURL__FAIL_CHUNK:
             futurl_job_set_errmsg(job, "transfer aborted by the chunk callback");
@@ -449,6 +540,7 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
     w->max_bytes =
         rq->has_max_bytes ? rq->max_response_bytes : c->opts.max_response_bytes;
     w->failure = FUTURL__FAIL_NONE;
+    w->header_bytes = 0;
     w->errbuf[0] = '\0';
     futurl__builder_reset(&w->builder);
 
@@ -459,7 +551,9 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
     if (st != FUTURL_OK) {
         futurl_job_set_errmsg(job, "%s", w->errbuf[0] ? w->errbuf : futurl_strerror(st));
     } else {
+        set_running(w, futurl__job_future(job));
         CURLcode cc = curl_easy_perform(w->easy);
+        set_running(w, NULL);
         futurl__response_info info = {0};
         collect_info(w->easy, cc, &info);
         if (c->jar != NULL && w->builder.saw_set_cookie) {
@@ -542,6 +636,15 @@ static futurl_status finish(futurl__run *run, futurl_response *resp, futurl_stat
     return st;
 }
 
+/* The message of a request whose deadline passed (run may be NULL). */
+static void deadline_message(const futurl__run *run, char *buf, size_t size) {
+    if (run == NULL || run->attempts == 0)
+        snprintf(buf, size, "deadline passed before the request could run");
+    else
+        snprintf(buf, size, "deadline passed after %u attempt%s (last: %s)", run->attempts,
+                 run->attempts == 1 ? "" : "s", run->last_msg);
+}
+
 /* End without another attempt (cancelled, or the deadline passed): the last
  * attempt's response, if any, stays readable. */
 static futurl_status give_up(futurl_job *job, futurl_client *c, futurl__run *run,
@@ -549,16 +652,27 @@ static futurl_status give_up(futurl_job *job, futurl_client *c, futurl__run *run
     if (c->limits != NULL)
         futurl__limits_done(c->limits, c->executor, futurl__job_future(job), &run->adm);
     if (st == FUTURL_ETIMEDOUT) {
-        if (run->attempts == 0)
-            futurl_job_set_errmsg(job, "deadline passed before the request could run");
-        else
-            futurl_job_set_errmsg(job, "deadline passed after %u attempt%s (last: %s)",
-                                  run->attempts, run->attempts == 1 ? "" : "s",
-                                  run->last_msg);
+        char msg[384];
+        deadline_message(run, msg, sizeof msg);
+        futurl_job_set_errmsg(job, "%s", msg);
     }
     futurl_response *last = run->last;
     run->last = NULL;
     return finish(run, last, st, result);
+}
+
+void futurl__expire(void *client, futurl_future *f, void **result, char **errmsg) {
+    (void)client; /* a per-host queue lets go of f by itself once it is final */
+    futurl_request *rq = futurl__future_arg(f);
+    futurl__run *run = rq != NULL ? rq->run : NULL;
+    char *msg = malloc(384);
+    if (msg != NULL)
+        deadline_message(run, msg, 384);
+    *errmsg = msg;
+    if (run != NULL && run->last != NULL) {
+        (void)finish(run, run->last, FUTURL_ETIMEDOUT, result);
+        run->last = NULL;
+    }
 }
 
 /* Whether to try again, and after how long. */
