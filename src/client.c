@@ -81,6 +81,42 @@ static void count_outcome(void *client, futurl_future *f) {
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
+/* Split opts.cookies ("a=1; b=2") into "name\tvalue" pairs. A name is a
+ * token; a value may not hold a tab, the separator of libcurl's cookie
+ * lines. Returns FUTURL_OK, FUTURL_EHEADER or FUTURL_ENOMEM. */
+static futurl_status split_static_cookies(futurl_client *c, const char *cookies) {
+    const char *p = cookies;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (*p == '\0')
+            break;
+        size_t len = strcspn(p, ";");
+        const char *eq = memchr(p, '=', len);
+        size_t value_len = eq ? len - (size_t)(eq + 1 - p) : 0;
+        while (value_len > 0 && eq[value_len] == ' ')
+            value_len--; /* trailing spaces before the next ';' */
+        if (eq == NULL || !futurl__is_token(p, (size_t)(eq - p)) ||
+            memchr(eq + 1, '\t', value_len) != NULL)
+            return FUTURL_EHEADER;
+        char **v = realloc(c->static_cookies, (c->static_cookie_count + 1) * sizeof *v);
+        if (v == NULL)
+            return FUTURL_ENOMEM;
+        c->static_cookies = v;
+        size_t name_len = (size_t)(eq - p);
+        char *pair = malloc(name_len + 1 + value_len + 1);
+        if (pair == NULL)
+            return FUTURL_ENOMEM;
+        memcpy(pair, p, name_len);
+        pair[name_len] = '\t';
+        memcpy(pair + name_len + 1, eq + 1, value_len);
+        pair[name_len + 1 + value_len] = '\0';
+        v[c->static_cookie_count++] = pair;
+        p += len;
+    }
+    return FUTURL_OK;
+}
+
 /* ---------------------------------------------------------------- create */
 
 static futurl_status check_options(const futurl_client_options *o) {
@@ -187,6 +223,9 @@ static void client_free(futurl_client *c) {
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
             pthread_mutex_destroy(&c->share_locks[i]);
     futurl__jar_free(c->jar);
+    for (size_t i = 0; i < c->static_cookie_count; i++)
+        free(c->static_cookies[i]);
+    free(c->static_cookies);
     futurl__body_pool_close(c->body_pool); /* after the workers gave theirs back */
     futurl__limits_free(c->limits);
     curl_slist_free_all(c->default_headers);
@@ -236,6 +275,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         st = create_share(c);
     if (st == FUTURL_OK && c->opts.cookie_jar && (c->jar = futurl__jar_new()) == NULL)
         st = FUTURL_ENOMEM;
+    if (st == FUTURL_OK && c->opts.cookies != NULL)
+        st = split_static_cookies(c, c->opts.cookies);
     if (st == FUTURL_OK && (c->opts.max_per_host || c->opts.rate_limit > 0 ||
                             c->opts.host_rate_limit > 0 || c->opts.hold_on_429)) {
         futurl__limits_config lc = {

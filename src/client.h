@@ -32,6 +32,11 @@ struct futurl_client {
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     int share_locks_ready;
     futurl__cookie_jar *jar; /* NULL: opts.cookie_jar is off */
+    /* opts.cookies split into "name\tvalue" pairs: fed to each handle's
+     * cookie engine as host-only cookies of each request's own host, so a
+     * redirect to another host does not carry them (CURLOPT_COOKIE would). */
+    char **static_cookies;
+    size_t static_cookie_count;
     futurl__limits *limits;  /* NULL: no limits and no 429 hold */
     futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
     int global_init_done;

@@ -231,9 +231,7 @@ futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker 
         SETOPT(easy, CURLOPT_PASSWORD, o->password ? o->password : "");
         SETOPT(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     }
-    if (o->cookies != NULL)
-        SETOPT(easy, CURLOPT_COOKIE, o->cookies);
-    if (c->jar != NULL)
+    if (c->jar != NULL || c->static_cookie_count != 0)
         SETOPT(easy, CURLOPT_COOKIEFILE, ""); /* the engine on, no file */
     if (o->decompress)
         SETOPT(easy, CURLOPT_ACCEPT_ENCODING, ""); /* every codec libcurl has */
@@ -310,6 +308,42 @@ void futurl__worker_stop(void *client, void *worker) {
 }
 
 /* ---------------------------------------------------------- one request */
+
+/* Give the handle's cookie engine the client's static cookies as host-only
+ * cookies of rq's host (libcurl's cookie line: domain, tailmatch, path,
+ * secure, expires, name, value): sent to that host only, merged with the
+ * jar's into one Cookie header, and not to a host a redirect leads to. */
+static futurl_status add_static_cookies(futurl__worker *w, const futurl_request *rq) {
+    futurl_client *c = w->client;
+    const char *url = futurl__request_url(rq);
+    const char *sep = strstr(url, "://");
+    const char *host = sep ? sep + 3 : url;
+    size_t host_len = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', host_len);
+    if (at != NULL) {
+        host_len -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    if (host_len > 0 && host[0] == '[') { /* [v6]:port */
+        const char *close = memchr(host, ']', host_len);
+        host_len = close ? (size_t)(close - host - 1) : 0;
+        host++;
+    } else {
+        const char *colon = memchr(host, ':', host_len);
+        if (colon != NULL)
+            host_len = (size_t)(colon - host);
+    }
+    char line[1024];
+    for (size_t i = 0; i < c->static_cookie_count; i++) {
+        int n = snprintf(line, sizeof line, "%.*s\tFALSE\t/\tFALSE\t0\t%s", (int)host_len,
+                         host, c->static_cookies[i]);
+        if (n < 0 || (size_t)n >= sizeof line)
+            continue; /* longer than any server would take in one header */
+        if (curl_easy_setopt(w->easy, CURLOPT_COOKIELIST, line) != CURLE_OK)
+            return FUTURL_ENOMEM;
+    }
+    return FUTURL_OK;
+}
 
 /* Set what rq needs beyond the client-wide options; *changed says what to
  * reset, also when this fails half-way. */
@@ -548,6 +582,8 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
     futurl_status st = apply_request(w, rq, &changed);
     if (st == FUTURL_OK && c->jar != NULL)
         st = futurl__jar_load(c->jar, &w->cookies, w->easy);
+    if (st == FUTURL_OK && c->static_cookie_count != 0)
+        st = add_static_cookies(w, rq);
     if (st != FUTURL_OK) {
         futurl_job_set_errmsg(job, "%s", w->errbuf[0] ? w->errbuf : futurl_strerror(st));
     } else {
@@ -559,6 +595,10 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
         if (c->jar != NULL && w->builder.saw_set_cookie) {
             /* A jar failure loses cookies, not the response: keep going. */
             (void)futurl__jar_store(c->jar, &w->cookies, w->easy);
+        } else if (c->jar == NULL && w->builder.saw_set_cookie) {
+            /* The engine is on only for the static cookies: keep nothing a
+             * server set (cookie_jar is off). */
+            (void)curl_easy_setopt(w->easy, CURLOPT_COOKIELIST, "ALL");
         }
         futurl_response *r = futurl__builder_finish(&w->builder, &info);
         if (r == NULL) {

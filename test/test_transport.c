@@ -13,8 +13,8 @@
  *
  * test_client.c covers the everyday API against httpbin; this file does not
  * repeat it. Single-attempt classification tests set retry.max_attempts = 1
- * (the client retries transient failures by default). Failing tests for
- * known, unfixed bugs run only with FUTURL_TEST_KNOWN_BUGS=1 (see the end).
+ * (the client retries transient failures by default). Tests for bugs found
+ * here and fixed since stand at the end.
  */
 #include "support.h"
 
@@ -487,7 +487,7 @@ START_TEST(test_credentials_stay_home) {
     futurl_future_free(f);
     futurl_client_destroy(c);
 
-    /* Static cookies (o.cookies): see test_known_static_cookie_leak. */
+    /* Static cookies (o.cookies): see test_static_cookies_stay_home. */
 }
 END_TEST
 
@@ -1226,19 +1226,12 @@ START_TEST(test_cancel_latency) {
 }
 END_TEST
 
-/* ------------------------------------------------------------ known bugs */
+/* ----------------------------------------------------- fixed regressions */
 
-/*
- * Failing tests for bugs found here and not fixed yet. They run only with
- * FUTURL_TEST_KNOWN_BUGS=1, so that `make test` stays green meanwhile;
- * once a bug is fixed, move its test into the main case.
- */
-
-/* o.cookies goes out through CURLOPT_COOKIE, which libcurl 7.88 sends on
- * every hop of a redirect, to any host — while the same cookie set as a
- * "Cookie:" header, and the jar's cookies, stay home. DESIGN.md: credentials
- * are never sent to another host on redirect. */
-START_TEST(test_known_static_cookie_leak) {
+/* o.cookies stays home on a redirect to another host, as credentials must
+ * (DESIGN.md). It used to go out through CURLOPT_COOKIE, which libcurl 7.88
+ * sends on every hop of a redirect, to any host. */
+START_TEST(test_static_cookies_stay_home) {
     char other_name[128];
     snprintf(other_name, sizeof other_name, "http%%3A%%2F%%2Flocalhost%%3A%d%%2Fecho",
              fault.port);
@@ -1250,7 +1243,7 @@ START_TEST(test_known_static_cookie_leak) {
     assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* home: sent */
     futurl_future_free(f);
     f = via_redirect(c, other_name);
-    assert_str_or_null(echo_header(f, "Cookie"), NULL); /* FAILS: "sid=static" */
+    assert_str_or_null(echo_header(f, "Cookie"), NULL);
     futurl_future_free(f);
     futurl_client_destroy(c);
 }
@@ -1295,16 +1288,9 @@ static Suite *transport_suite(void) {
     tcase_add_test(tc, test_progress_and_chunk_abort);
     tcase_add_test(tc, test_cancel_latency);
     tcase_add_test(tc, test_huge_headers_not_retried);
+    tcase_add_test(tc, test_static_cookies_stay_home);
     suite_add_tcase(s, tc);
 
-    const char *known = getenv("FUTURL_TEST_KNOWN_BUGS");
-    if (known != NULL && strcmp(known, "1") == 0) {
-        TCase *bugs = tcase_create("known_bugs");
-        tcase_add_unchecked_fixture(bugs, start_servers, stop_servers);
-        tcase_set_timeout(bugs, 30);
-        tcase_add_test(bugs, test_known_static_cookie_leak);
-        suite_add_tcase(s, bugs);
-    }
     return s;
 }
 
