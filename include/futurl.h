@@ -499,7 +499,9 @@ typedef struct futurl_client_options {
     const char *username, *password;       /* HTTP basic auth; NULL: none */
     const char *bearer_token;              /* Authorization: Bearer; NULL: none;
                                               not together with username */
-    const char *cookies;                   /* static "a=1; b=2" on every request */
+    const char *cookies;                   /* static "a=1; b=2" sent to each
+                                              request's own host, never to another
+                                              host a redirect leads to */
     int cookie_jar;       /* default 1: cookies servers set are kept client-wide */
     size_t max_response_bytes; /* default FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
                                   0: no cap */
