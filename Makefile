@@ -133,7 +133,7 @@ asan:
 tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/test/tsan.supp $$TSAN_OPTIONS" \
 	    $(MAKE) BUILD=tsan test
-valgrind: lib $(TESTBINS)
+valgrind: lib $(TESTBINS) $(EXBINS)
 	@FUTURL_VALGRIND=1 CK_FORK=no sh test/run.sh $(TESTBINS)
 
 # ---------------------------------------------------------------- install
