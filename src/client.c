@@ -287,6 +287,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
             .host_burst = c->opts.host_rate_burst,
         };
         st = futurl__limits_new(&lc, &c->limits);
+        c->limits_always = c->opts.max_per_host || c->opts.rate_limit > 0 ||
+                           c->opts.host_rate_limit > 0;
     }
     if (st == FUTURL_OK)
         st = check_handle(c);

@@ -38,6 +38,10 @@ struct futurl_client {
     char **static_cookies;
     size_t static_cookie_count;
     futurl__limits *limits;  /* NULL: no limits and no 429 hold */
+    int limits_always;       /* every attempt needs admission: a per-host
+                                limit or a rate limit is set */
+    atomic_uint_fast64_t hold_horizon; /* the latest 429 hold, monotonic ns:
+                                          before it, attempts need admission */
     futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
     int global_init_done;
 

@@ -343,11 +343,10 @@ void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl_future *
     run_deferred(ex, &d);
 }
 
-void futurl__limits_hold(futurl__limits *l, futurl__admission *a, uint64_t until) {
-    if (a->host == NULL)
-        return;
+void futurl__limits_hold(futurl__limits *l, const char *host_key, uint64_t until) {
     pthread_mutex_lock(&l->lock);
-    if (until > a->host->hold_until)
-        a->host->hold_until = until;
+    futurl__host *h = host_get(l, host_key, futurl__now_ns());
+    if (h != NULL && until > h->hold_until) /* out of memory: no hold */
+        h->hold_until = until;
     pthread_mutex_unlock(&l->lock);
 }

@@ -58,7 +58,7 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
 void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl_future *f,
                          futurl__admission *a);
 
-/* Hold every request to a's host until `until` (a 429 said so). */
-void futurl__limits_hold(futurl__limits *l, futurl__admission *a, uint64_t until);
+/* Hold every request to host_key until `until` (a 429 said so). */
+void futurl__limits_hold(futurl__limits *l, const char *host_key, uint64_t until);
 
 #endif

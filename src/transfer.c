@@ -639,7 +639,7 @@ static char *host_key_of(const char *url) {
     char *key = malloc(scheme_len + 3 + auth_len + 1);
     if (key == NULL)
         return NULL;
-    size_t n = 0;
+    size_t n = 0; /* lower-cased: hosts and schemes are case-insensitive */
     for (size_t i = 0; i < scheme_len; i++)
         key[n++] = (char)futurl__ascii_lower((unsigned char)url[i]);
     memcpy(key + n, "://", 3);
@@ -648,6 +648,34 @@ static char *host_key_of(const char *url) {
         key[n++] = (char)futurl__ascii_lower((unsigned char)auth[i]);
     key[n] = '\0';
     return key;
+}
+
+/* Keep run (the scratch copy of a first run) with the request, for its
+ * next run. Returns the kept state, or NULL when out of memory. */
+static futurl__run *persist_run(futurl_request *rq, futurl__run *run) {
+    if (run == rq->run)
+        return run;
+    futurl__run *kept = futurl__request_run(rq);
+    if (kept != NULL)
+        *kept = *run;
+    return kept;
+}
+
+/* Hold every request to rq's host until `until` (a 429 with Retry-After),
+ * and tell admission to look from now on. */
+static void hold_host(futurl_client *c, const futurl_request *rq, const futurl__run *run,
+                      uint64_t until) {
+    char *key = run->host_key ? NULL : host_key_of(futurl__request_url(rq));
+    const char *k = run->host_key ? run->host_key : key;
+    if (k == NULL)
+        return; /* out of memory: no hold */
+    futurl__limits_hold(c->limits, k, until);
+    free(key);
+    uint64_t seen = atomic_load_explicit(&c->hold_horizon, memory_order_relaxed);
+    while (seen < until && !atomic_compare_exchange_weak_explicit(
+                               &c->hold_horizon, &seen, until, memory_order_relaxed,
+                               memory_order_relaxed))
+        ;
 }
 
 /* Log why retry number run->attempts is made. */
@@ -760,20 +788,31 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
         return FUTURL_ECURL;
     }
     futurl_client *c = w->client;
-    futurl__run *run = futurl__request_run(rq);
-    if (run == NULL) {
-        futurl_job_set_errmsg(job, "out of memory before the request could run");
-        return FUTURL_ENOMEM;
-    }
     futurl_future *f = futurl__job_future(job);
     uint64_t now = futurl__now_ns();
     uint64_t deadline = futurl__job_deadline(job);
+
+    /* The run state is kept only by requests that wait or retry: the first
+     * run uses this scratch copy and persists it when it must. */
+    futurl__run scratch, *run = rq->run;
+    if (run == NULL) {
+        memset(&scratch, 0, sizeof scratch);
+        run = &scratch;
+    }
     if (futurl_job_cancelled(job))
         return give_up(job, c, run, FUTURL_ECANCELED, result);
     if (deadline != 0 && now >= deadline)
         return give_up(job, c, run, FUTURL_ETIMEDOUT, result);
 
-    if (c->limits != NULL) {
+    /* Admission, when a limit applies: always with a per-host or rate
+     * limit; with only the 429 hold, while some host is held. */
+    if (c->limits != NULL &&
+        (c->limits_always || run->adm.host != NULL ||
+         now < atomic_load_explicit(&c->hold_horizon, memory_order_relaxed))) {
+        if ((run = persist_run(rq, run)) == NULL) {
+            futurl_job_set_errmsg(job, "out of memory before the request could run");
+            return FUTURL_ENOMEM;
+        }
         if (run->host_key == NULL)
             run->host_key = host_key_of(futurl__request_url(rq));
         uint64_t due = 0;
@@ -805,7 +844,7 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     futurl_status st = run_attempt(job, w, rq, &resp);
     atomic_fetch_sub_explicit(&c->stats.in_flight, 1, memory_order_relaxed);
     run->attempts++;
-    if (c->limits != NULL)
+    if (run->adm.host != NULL)
         futurl__limits_done(c->limits, c->executor, f, &run->adm);
 
     long status = resp != NULL ? futurl_response_status(resp) : 0;
@@ -826,14 +865,17 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     }
     now = futurl__now_ns();
     if (status == 429 && retry_after >= 0 && c->limits != NULL && c->opts.hold_on_429)
-        futurl__limits_hold(c->limits, &run->adm,
-                            now + (uint64_t)retry_after * 1000000u);
+        hold_host(c, rq, run, now + (uint64_t)retry_after * 1000000u);
 
     long delay = 0;
     if (!should_retry(rq, p, run, st, resp, retry_after, now, deadline,
                       futurl__rand_next(&run->rng), &delay))
         return finish(run, resp, st, result);
 
+    futurl__run *kept = persist_run(rq, run);
+    if (kept == NULL) /* out of memory: this outcome is the last */
+        return finish(run, resp, st, result);
+    run = kept;
     const char *msg = futurl__job_errmsg(job);
     log_retry(run, st, status, msg, delay, retry_after >= 0);
     if (status != 0 && (st == FUTURL_OK || st == FUTURL_EHTTP))
