@@ -315,7 +315,7 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         if (st == FUTURL_OK) { /* before any submission can exist */
             futurl__executor_set_complete_hook(c->executor, count_outcome, c);
             futurl__executor_set_cancel_hook(c->executor, futurl__interrupt, c);
-            futurl__executor_set_expire_hook(c->executor, futurl__expire, c);
+            futurl__executor_set_abandon_hook(c->executor, futurl__abandon, c);
         }
     }
     if (st != FUTURL_OK) {

@@ -113,9 +113,11 @@ struct futurl__worker {
  * cancel hook): shut its sockets down, so libcurl returns at once. */
 void futurl__interrupt(void *client, futurl_future *f);
 
-/* The executor's expire hook: a queued or parked request's deadline passed
- * before it could run again; hand over its last response and the message. */
-void futurl__expire(void *client, futurl_future *f, void **result, char **errmsg);
+/* The executor's abandon hook: a queued or parked request ends without
+ * running again (cancelled, shut down, deadline); hand over its last
+ * response and, for a deadline, the message with attempts and last cause. */
+void futurl__abandon(void *client, futurl_future *f, futurl_status status, void **result,
+                     char **errmsg);
 
 /* Apply the client-wide options to a fresh handle (once per worker, and
  * once at create to check them). w may be NULL: no callbacks then.

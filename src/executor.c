@@ -66,8 +66,8 @@ struct futurl_executor {
     void *on_complete_data;
     futurl__cancel_hook on_cancel;     /* likewise */
     void *on_cancel_data;
-    futurl__expire_hook on_expire;     /* likewise */
-    void *on_expire_data;
+    futurl__abandon_hook on_abandon;   /* likewise */
+    void *on_abandon_data;
 
     worker *workers;
     unsigned nworkers;
@@ -79,15 +79,24 @@ struct futurl_job {
     futurl_future *future;
     worker *w;
     char *errmsg;
-    uint64_t due_ns;  /* futurl__job_defer's due time (0: only on wake) */
+    int deferred;     /* futurl__job_defer was called: park, do not finish */
+    uint64_t due_ns;  /* its due time (0: only on wake) */
 };
 
 /* The worker this thread is, for the submit-from-a-worker and
  * shutdown-from-a-worker rules. */
 static _Thread_local worker *current_worker;
+/* The executor whose timer thread this is: callbacks of futures that
+ * expire run there, and must not block on (or shut down) their pool. */
+static _Thread_local futurl_executor *current_timer;
 
 int futurl__on_worker_thread(void) {
-    return current_worker != NULL;
+    return current_worker != NULL || current_timer != NULL;
+}
+
+/* 1 if this thread belongs to ex (one of its workers or its timer). */
+static int own_thread(const futurl_executor *ex) {
+    return (current_worker && current_worker->ex == ex) || current_timer == ex;
 }
 
 /* ---------------------------------------------------------------- options */
@@ -134,9 +143,9 @@ static void queue_unlink(futurl_executor *ex, futurl_future *f) {
     f->qprev = f->qnext = NULL;
     f->queued = 0;
     ex->count--;
-    /* Wake a blocked submitter only once the queue is down to half: one
-     * wake-up then admits a batch, instead of a futex call per job. */
-    if (ex->blocked && ex->count <= ex->capacity / 2)
+    /* Room for a blocked submitter (signalled only when one waits, so a
+     * submitter that keeps up costs no futex call). */
+    if (ex->blocked && ex->count < ex->capacity)
         pthread_cond_signal(&ex->not_full);
 }
 
@@ -179,6 +188,22 @@ static void heap_sift_down(futurl_executor *ex, size_t i) {
         i = child;
     }
     heap_set(ex, i, f);
+}
+
+/* Finish f without its job (cancelled, shutdown, deadline): the abandon
+ * hook may hand over what the job had (HTTP: the last response). */
+static void abandon(futurl_executor *ex, futurl_future *f, futurl_status st,
+                    const char *default_msg) {
+    void *result = NULL;
+    char *msg = NULL;
+    if (ex->on_abandon)
+        ex->on_abandon(ex->on_abandon_data, f, st, &result, &msg);
+    if (msg == NULL && default_msg != NULL) {
+        msg = malloc(strlen(default_msg) + 1);
+        if (msg)
+            strcpy(msg, default_msg);
+    }
+    futurl__complete(f, st, result, msg);
 }
 
 static void *timer_main(void *p);
@@ -242,14 +267,10 @@ static void unpark(futurl_executor *ex, futurl_future *f) {
         pthread_cond_signal(&ex->not_empty);
 }
 
-static char *deadline_message(void) {
-    const char *m = "deadline passed before it could run";
-    char *s = malloc(strlen(m) + 1);
-    return s ? strcpy(s, m) : NULL;
-}
 
 static void *timer_main(void *p) {
     futurl_executor *ex = p;
+    current_timer = ex;
     pthread_setname_np(pthread_self(), "futurl-timer");
     pthread_mutex_lock(&ex->lock);
     while (!ex->timer_stop) {
@@ -270,8 +291,6 @@ static void *timer_main(void *p) {
                 ex->nparked--;
             } else {
                 queue_unlink(ex, f);
-                if (ex->blocked)
-                    pthread_cond_signal(&ex->not_full);
             }
             f->qnext = expired;
             expired = f;
@@ -281,12 +300,7 @@ static void *timer_main(void *p) {
             while (expired) {
                 futurl_future *next = expired->qnext;
                 expired->qnext = NULL;
-                void *result = NULL;
-                char *msg = NULL;
-                if (ex->on_expire)
-                    ex->on_expire(ex->on_expire_data, expired, &result, &msg);
-                futurl__complete(expired, FUTURL_ETIMEDOUT, result,
-                                 msg ? msg : deadline_message());
+                abandon(ex, expired, FUTURL_ETIMEDOUT, "deadline passed before it could run");
                 futurl__future_release(expired);
                 expired = next;
             }
@@ -309,9 +323,13 @@ static void *timer_main(void *p) {
 
 /* Park f after its job returned FUTURL__DEFER. Returns 0 if parked (or
  * requeued at once), or a status to complete it with instead. */
-static futurl_status park(futurl_executor *ex, futurl_future *f, uint64_t due_ns) {
+static futurl_status park(worker *w, futurl_future *f, uint64_t due_ns) {
+    futurl_executor *ex = w->ex;
     futurl_status st = FUTURL_OK;
     pthread_mutex_lock(&ex->lock);
+    /* Once parked, f is another worker's (or the timer's) to run and free:
+     * this worker must stop naming it before anyone else can see it. */
+    w->current = NULL;
     if (ex->closed) {
         st = FUTURL_ECANCELED; /* shutdown ends parked work, cancelled */
     } else if (atomic_load_explicit(&f->cancel_requested, memory_order_relaxed)) {
@@ -335,6 +353,8 @@ static futurl_status park(futurl_executor *ex, futurl_future *f, uint64_t due_ns
             st = FUTURL_ENOMEM;
         }
     }
+    if (st != FUTURL_OK)
+        w->current = f; /* not parked: still ours to complete */
     pthread_mutex_unlock(&ex->lock);
     return st;
 }
@@ -345,12 +365,18 @@ static int run_job(worker *w, futurl_future *f) {
     futurl_job job = {.future = f, .w = w};
     void *result = NULL;
     futurl_status st = f->fn(&job, f->arg, &result);
-    if (st == FUTURL__DEFER) {
-        st = park(w->ex, f, job.due_ns);
-        if (st == FUTURL_OK) {
-            free(job.errmsg);
+    if (job.deferred) {
+        free(job.errmsg); /* an attempt's message, not this outcome's */
+        st = park(w, f, job.due_ns);
+        if (st == FUTURL_OK)
             return 1;
-        }
+        abandon(w->ex, f, st, NULL); /* shut down or cancelled meanwhile */
+        return 0;
+    }
+    if (st > 0) { /* not a futurl_status a job may return */
+        futurl_job_set_errmsg(&job, "job returned %d, which is not a futurl_status",
+                              (int)st);
+        st = FUTURL_EJOB;
     }
     if (st == FUTURL_OK) { /* a message set on the way is not an error */
         free(job.errmsg);
@@ -430,6 +456,7 @@ futurl_future *futurl__job_future(const futurl_job *job) {
 }
 
 void futurl__job_defer(futurl_job *job, uint64_t due_ns) {
+    job->deferred = 1;
     job->due_ns = due_ns;
 }
 
@@ -463,10 +490,10 @@ void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook f
     ex->on_cancel_data = userdata;
 }
 
-void futurl__executor_set_expire_hook(futurl_executor *ex, futurl__expire_hook fn,
-                                      void *userdata) {
-    ex->on_expire = fn;
-    ex->on_expire_data = userdata;
+void futurl__executor_set_abandon_hook(futurl_executor *ex, futurl__abandon_hook fn,
+                                       void *userdata) {
+    ex->on_abandon = fn;
+    ex->on_abandon_data = userdata;
 }
 
 void futurl__executor_completed(futurl_executor *ex, futurl_future *f) {
@@ -609,9 +636,9 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
         return FUTURL_ENOMEM;
     f->deadline_ns = deadline_ns;
 
-    /* A worker must never block on its own pool: if every worker did, no
-     * one would ever make room. */
-    if (current_worker)
+    /* A worker (or the timer thread) must never block on a pool: if every
+     * worker did, no one would ever make room. */
+    if (futurl__on_worker_thread())
         timeout_ms = 0;
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
@@ -680,10 +707,8 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
     int took = 0, dequeued = 0, running = 0;
     if (st == FUTURL_PENDING && f->queued) {
-        queue_unlink(ex, f);
+        queue_unlink(ex, f); /* its slot goes to a waiting submitter */
         heap_remove(ex, f);
-        if (ex->blocked) /* its slot goes to a waiting submitter now */
-            pthread_cond_signal(&ex->not_full);
         dequeued = took = 1;
     } else if (st == FUTURL_PENDING && f->parked) {
         heap_remove(ex, f);
@@ -701,7 +726,7 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
 
     if (dequeued) {
         atomic_store_explicit(&f->cancel_requested, 1, memory_order_relaxed);
-        futurl__complete(f, FUTURL_ECANCELED, NULL, NULL);
+        abandon(ex, f, FUTURL_ECANCELED, NULL);
         futurl__future_release(f); /* the executor's reference */
     }
     if (running) {
@@ -715,12 +740,12 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
 /* -------------------------------------------------------------- shutdown */
 
 /* Finish a chain of futures (linked through qnext) cancelled. */
-static void complete_cancelled(futurl_future *chain) {
+static void complete_cancelled(futurl_executor *ex, futurl_future *chain) {
     while (chain) {
         futurl_future *next = chain->qnext;
         chain->qprev = chain->qnext = NULL;
         atomic_store_explicit(&chain->cancel_requested, 1, memory_order_relaxed);
-        futurl__complete(chain, FUTURL_ECANCELED, NULL, NULL);
+        abandon(ex, chain, FUTURL_ECANCELED, NULL);
         futurl__future_release(chain);
         chain = next;
     }
@@ -729,7 +754,7 @@ static void complete_cancelled(futurl_future *chain) {
 futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode how) {
     if (!ex || (how != FUTURL_DRAIN && how != FUTURL_CANCEL_PENDING))
         return FUTURL_EINVAL;
-    if (current_worker && current_worker->ex == ex)
+    if (own_thread(ex))
         return FUTURL_EDEADLK;
 
     /* Running futures to interrupt through the cancel hook. */
@@ -760,17 +785,26 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
         }
     }
     /* Parked futures end cancelled in both modes: draining runs what is
-     * queued, it does not wait out backoffs. No job can park from now on. */
-    for (size_t i = ex->heap_len; i-- > 0;) {
+     * queued, it does not wait out backoffs. No job can park from now on.
+     * The heap is compacted in one pass and rebuilt, never heap_remove()d
+     * while walked by index (a removal moves entries across the walk). */
+    size_t keep = 0;
+    for (size_t i = 0; i < ex->heap_len; i++) {
         futurl_future *f = ex->heap[i];
         if (f->parked) {
-            heap_remove(ex, f);
+            f->heap_index = SIZE_MAX;
             f->parked = 0;
             ex->nparked--;
             f->qnext = cancelled;
             cancelled = f;
+        } else {
+            heap_set(ex, keep++, f);
         }
     }
+    ex->heap_len = keep;
+    for (size_t i = keep / 2; i-- > 0;)
+        heap_sift_down(ex, i);
+    pthread_cond_signal(&ex->timer_cv);
     pthread_cond_broadcast(&ex->not_empty);
     pthread_cond_broadcast(&ex->not_full);
     int first = !ex->joining;
@@ -778,7 +812,7 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     pthread_mutex_unlock(&ex->lock);
 
     /* Outside the lock: their callbacks run here. */
-    complete_cancelled(cancelled);
+    complete_cancelled(ex, cancelled);
     for (size_t i = 0; i < ninterrupted; i++) {
         ex->on_cancel(ex->on_cancel_data, interrupted[i]);
         futurl__future_release(interrupted[i]);

@@ -79,9 +79,9 @@ struct futurl_future {
     uint64_t deadline_ns;          /* monotonic; 0: none */
 };
 
-/* Internal job status: the job asked to run again later (futurl__job_defer)
- * and must not be completed now. Never visible to users. */
-#define FUTURL__DEFER ((futurl_status)1)
+/* What a job returns after futurl__job_defer(): the value is ignored (the
+ * call decides), this name just says so at the return. */
+#define FUTURL__DEFER FUTURL_OK
 
 /* Monotonic clock in nanoseconds. */
 uint64_t futurl__now_ns(void);
@@ -94,8 +94,8 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
                                       long timeout_ms, uint64_t deadline_ns,
                                       futurl_future **out);
 
-/* From inside a job: after this, returning FUTURL__DEFER puts the future
- * back to PENDING without holding a worker; it re-enters the run queue at
+/* From inside a job: after this, the job's return (say FUTURL__DEFER) puts
+ * the future back to PENDING without holding a worker; it re-enters the run queue at
  * due_ns (monotonic; 0: only when woken) or when futurl__executor_wake() is
  * called, whichever is first, and the same job runs again with the same
  * argument. Cancelling a parked future finishes it at once; shutdown
@@ -136,15 +136,17 @@ typedef void (*futurl__cancel_hook)(void *userdata, futurl_future *f);
 void futurl__executor_set_cancel_hook(futurl_executor *ex, futurl__cancel_hook fn,
                                       void *userdata);
 
-/* Called on the timer thread when a queued or parked future's deadline
- * passes before its job could run again; it may hand over a result and a
- * message (malloc'd; NULL: "deadline passed before it could run") for the
- * FUTURL_ETIMEDOUT outcome. The job is not running: its argument
+/* Called when the executor finishes a queued or parked future without its
+ * job running again — cancelled, ended by shutdown (status
+ * FUTURL_ECANCELED) or by its deadline (FUTURL_ETIMEDOUT) — on the thread
+ * that finishes it. It may hand over a result and a message (malloc'd; NULL
+ * for the default) for that outcome. The job is not running: its argument
  * (futurl__future_arg) may be read. Set it before the first submission. */
-typedef void (*futurl__expire_hook)(void *userdata, futurl_future *f, void **result,
-                                    char **errmsg);
-void futurl__executor_set_expire_hook(futurl_executor *ex, futurl__expire_hook fn,
-                                      void *userdata);
+typedef void (*futurl__abandon_hook)(void *userdata, futurl_future *f,
+                                     futurl_status status, void **result,
+                                     char **errmsg);
+void futurl__executor_set_abandon_hook(futurl_executor *ex, futurl__abandon_hook fn,
+                                       void *userdata);
 
 /* The future lock: a future has no mutex of its own but shares one of a
  * fixed set, chosen by its address (futures are many and short-lived; a
@@ -208,7 +210,8 @@ void *futurl__future_arg(const futurl_future *f);
 /* The future of a running job (borrowed). */
 futurl_future *futurl__job_future(const futurl_job *job);
 
-/* 1 when the calling thread is a worker of any futurl executor. */
+/* 1 when the calling thread is a worker (or the timer thread) of any futurl
+ * executor: there, a submit never blocks. */
 int futurl__on_worker_thread(void);
 
 /* Waiter notification, called by futurl__complete() under the future lock;

@@ -729,16 +729,16 @@ static futurl_status give_up(futurl_job *job, futurl_client *c, futurl__run *run
     return finish(run, last, st, result);
 }
 
-void futurl__expire(void *client, futurl_future *f, void **result, char **errmsg) {
+void futurl__abandon(void *client, futurl_future *f, futurl_status status, void **result,
+                     char **errmsg) {
     (void)client; /* a per-host queue lets go of f by itself once it is final */
     futurl_request *rq = futurl__future_arg(f);
     futurl__run *run = rq != NULL ? rq->run : NULL;
-    char *msg = malloc(384);
-    if (msg != NULL)
-        deadline_message(run, msg, 384);
-    *errmsg = msg;
+    if (status == FUTURL_ETIMEDOUT && (*errmsg = malloc(384)) != NULL)
+        deadline_message(run, *errmsg, 384);
+    /* Between attempts: the last one's response stays readable. */
     if (run != NULL && run->last != NULL) {
-        (void)finish(run, run->last, FUTURL_ETIMEDOUT, result);
+        (void)finish(run, run->last, status, result);
         run->last = NULL;
     }
 }

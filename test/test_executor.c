@@ -564,6 +564,70 @@ START_TEST(shutdown_from_worker_is_refused) {
 }
 END_TEST
 
+/* Review finding 1.3: a job returning a positive value (not a status) must
+ * end FAILED at once, not be taken for an internal "run me later". */
+static futurl_status job_return_one(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    (void)arg;
+    (void)result;
+    return (futurl_status)1;
+}
+
+START_TEST(positive_job_return_fails) {
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(NULL, &ex), FUTURL_OK);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_one, NULL, NULL, NULL, &f),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait_for(f, 5000), FUTURL_EJOB);
+    ck_assert_int_eq(futurl_future_state(f), FUTURL_FAILED);
+    ck_assert_str_eq(futurl_future_errmsg(f), "job returned 1, which is not a futurl_status");
+    futurl_future_free(f);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* Review finding 1.7: a blocked submit wakes as soon as there is room, not
+ * when the queue has drained to some watermark. */
+START_TEST(blocked_submit_wakes_at_first_room) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    o.queue_capacity = 4;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    gate g1 = {0}, g2 = {0};
+    futurl_future *first, *second, *q[3], *late;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g1, NULL, NULL, &first),
+                     FUTURL_OK);
+    wait_entered(&g1, 1);
+    /* Queue: second (a long job) and three quick ones: full. */
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g2, NULL, NULL, &second),
+                     FUTURL_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &q[i]),
+                         FUTURL_OK);
+    blocked_submitter b = {ex, FUTURL_EINVAL, NULL};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, submit_blocking, &b), 0);
+    support_sleep_ms(100);
+    /* The worker takes `second` (room: 1) and then holds on to it. */
+    double t0 = support_now();
+    atomic_store(&g1.open, 1);
+    pthread_join(th, NULL);
+    double dt = support_now() - t0;
+    ck_assert_int_eq(b.st, FUTURL_OK);
+    ck_assert_double_lt(dt, 1.0 * support_slack()); /* the gate holds for 20 s */
+    atomic_store(&g2.open, 1);
+    late = b.f;
+    futurl_future *all[] = {first, second, q[0], q[1], q[2], late};
+    ck_assert_int_eq(futurl_gather(all, 6, 20000, 0, NULL), FUTURL_OK);
+    for (int i = 0; i < 6; i++)
+        futurl_future_free(all[i]);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
 static Suite *executor_suite(void) {
     Suite *s = suite_create("executor");
     TCase *tc = tcase_create("basics");
@@ -582,6 +646,8 @@ static Suite *executor_suite(void) {
     tcase_add_test(tc, submit_from_callback_never_blocks);
     tcase_add_test(tc, submit_inside_job_full_queue_errors);
     tcase_add_test(tc, shutdown_from_worker_is_refused);
+    tcase_add_test(tc, positive_job_return_fails);
+    tcase_add_test(tc, blocked_submit_wakes_at_first_room);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("shutdown");

@@ -232,6 +232,129 @@ START_TEST(deadline_cuts_a_backoff_short) {
 }
 END_TEST
 
+/* Review finding 1.1: removing parked futures from the heap while walking
+ * it by index skipped some, which a DRAIN shutdown then left PENDING
+ * forever. Mix parked futures with queued ones that have deadlines (both
+ * live in the heap) and check that shutdown finishes every one. */
+typedef struct delayed_cancel {
+    futurl_future *f;
+    long ms;
+} delayed_cancel;
+
+static void *cancel_later(void *p) {
+    delayed_cancel *d = p;
+    support_sleep_ms(d->ms);
+    futurl_future_cancel(d->f);
+    return NULL;
+}
+
+START_TEST(drain_shutdown_finishes_every_parked_future) {
+    for (int round = 0; round < 10; round++) {
+        futurl_executor *ex = make_executor(1);
+        enum { P = 12, Q = 12 };
+        backoff b[P];
+        futurl_future *parked[P], *queued[Q];
+        for (int i = 0; i < P; i++) {
+            b[i] = (backoff){.times = 1, .delay_ms = 100000 + 37 * ((i * 7 + round) % P)};
+            ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b[i], NULL, NULL,
+                                                    &parked[i]),
+                             FUTURL_OK);
+        }
+        for (int i = 0; i < 5000 && futurl__executor_parked(ex) < P; i++)
+            support_sleep_ms(1);
+        ck_assert_uint_eq(futurl__executor_parked(ex), P);
+        /* Hold the only worker, so that the next ones stay queued, in the
+         * heap with their deadlines, next to the parked ones. */
+        atomic_int entered = 0;
+        futurl_future *hold;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_block, &entered, NULL, NULL, &hold),
+                         FUTURL_OK);
+        for (int i = 0; i < 5000 && !atomic_load(&entered); i++)
+            support_sleep_ms(1);
+        for (int i = 0; i < Q; i++)
+            ck_assert_int_eq(
+                futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
+                                        ms_from_now(50000 + 41 * ((i * 5 + round) % Q)),
+                                        &queued[i]),
+                FUTURL_OK);
+        delayed_cancel d = {hold, 200};
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &d), 0);
+        ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_DRAIN), FUTURL_OK);
+        pthread_join(th, NULL);
+        for (int i = 0; i < P; i++) {
+            ck_assert_msg(futurl_future_state(parked[i]) == FUTURL_CANCELLED,
+                          "round %d: parked %d left in state %d", round, i,
+                          futurl_future_state(parked[i]));
+            futurl_future_free(parked[i]);
+        }
+        for (int i = 0; i < Q; i++) {
+            ck_assert_int_eq(futurl_future_state(queued[i]), FUTURL_DONE);
+            futurl_future_free(queued[i]);
+        }
+        futurl_future_free(hold);
+        futurl_executor_destroy(ex);
+    }
+}
+END_TEST
+
+/* Review finding 1.6: done-callbacks of futures whose deadline passes run
+ * on the timer thread, which must count as "inside the library": a submit
+ * there never blocks. */
+typedef struct timer_cb {
+    futurl_executor *ex;
+    atomic_int done;
+    futurl_status first, second;
+    double took;
+} timer_cb;
+
+/* The expiry freed one queue slot: the first submit takes it, the second
+ * finds the queue full and must fail at once instead of waiting. */
+static void cb_submit_on_timer(futurl_future *f, void *ud) {
+    (void)f;
+    timer_cb *t = ud;
+    futurl_future *a = NULL, *b = NULL;
+    double t0 = support_now();
+    t->first = futurl_executor_submit(t->ex, job_quick, NULL, NULL, NULL, &a);
+    t->second = futurl_executor_submit(t->ex, job_quick, NULL, NULL, NULL, &b);
+    t->took = support_now() - t0;
+    futurl_future_free(a);
+    futurl_future_free(b);
+    atomic_store(&t->done, 1);
+}
+
+START_TEST(submit_from_timer_callback_never_blocks) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = 1;
+    o.queue_capacity = 2;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    atomic_int entered = 0;
+    futurl_future *blocker, *expiring, *fill;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_block, &entered, NULL, NULL, &blocker),
+                     FUTURL_OK);
+    for (int i = 0; i < 5000 && !atomic_load(&entered); i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
+                                             ms_from_now(100), &expiring),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_quick, NULL, NULL, NULL, &fill), FUTURL_OK);
+    timer_cb t = {ex, 0, FUTURL_EINVAL, FUTURL_EINVAL, 0};
+    ck_assert_int_eq(futurl_future_on_done(expiring, cb_submit_on_timer, &t), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait_for(expiring, 5000), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(atomic_load(&t.done), 1); /* wait returns after its callbacks */
+    ck_assert_int_eq(t.first, FUTURL_OK);
+    ck_assert_int_eq(t.second, FUTURL_EQUEUEFULL);
+    ck_assert_double_lt(t.took, 0.5);
+    futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING);
+    futurl_future_free(blocker);
+    futurl_future_free(expiring);
+    futurl_future_free(fill);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("park");
     TCase *tc = tcase_create("park");
@@ -243,6 +366,8 @@ int main(void) {
     tcase_add_test(tc, wake_runs_parked_job_again);
     tcase_add_test(tc, queued_deadline_fires_while_workers_busy);
     tcase_add_test(tc, deadline_cuts_a_backoff_short);
+    tcase_add_test(tc, drain_shutdown_finishes_every_parked_future);
+    tcase_add_test(tc, submit_from_timer_callback_never_blocks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
