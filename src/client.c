@@ -359,8 +359,7 @@ static futurl_status submit(futurl_client *c, futurl_request *r, int wait,
     futurl_status st = futurl__request_prepare(r, c->opts.base_url, c->default_headers);
     /* The deadline counts from now: queue wait included. */
     long deadline_ms = r->deadline_ms >= 0 ? r->deadline_ms : c->opts.deadline_ms;
-    uint64_t deadline_ns =
-        deadline_ms > 0 ? futurl__now_ns() + (uint64_t)deadline_ms * 1000000u : 0;
+    uint64_t deadline_ns = deadline_ms > 0 ? futurl__after_ms(futurl__now_ns(), deadline_ms) : 0;
     if (st == FUTURL_OK)
         st = futurl__executor_submit(c->executor, futurl__http_job, r, free_request,
                                      futurl__response_free, wait ? -1 : 0, deadline_ns, out);

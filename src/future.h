@@ -86,6 +86,16 @@ struct futurl_future {
 /* Monotonic clock in nanoseconds. */
 uint64_t futurl__now_ns(void);
 
+/* now + ms milliseconds, saturating (a time beyond what 64 bits hold is
+ * "never", UINT64_MAX - 1, not a wrap to the past). Negative ms counts 0. */
+static inline uint64_t futurl__after_ms(uint64_t now, long ms) {
+    if (ms <= 0)
+        return now;
+    if ((uint64_t)ms > (UINT64_MAX - 1 - now) / 1000000u)
+        return UINT64_MAX - 1;
+    return now + (uint64_t)ms * 1000000u;
+}
+
 /* Submit with an optional absolute deadline (monotonic ns, 0: none): a
  * future still queued at its deadline ends FUTURL_ETIMEDOUT at that moment,
  * without running. Otherwise as futurl_executor_submit_timeout(). */

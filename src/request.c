@@ -387,6 +387,8 @@ futurl_status futurl_request_set_body(futurl_request *r, const void *data, size_
             return st;
         }
     }
+    if (content_type == NULL && r->body_kind == FUTURL__BODY_FORM)
+        drop_headers(r, "Content-Type", 12); /* the form's, not these bytes' */
     futurl__buf_free(&r->body);
     r->body = body;
     r->body_kind = FUTURL__BODY_BYTES;
@@ -571,6 +573,10 @@ futurl_status futurl__request_prepare(futurl_request *r, const char *base_url,
      * as browsers and Python's requests send them; HEAD never does. */
     if (r->body_kind != FUTURL__BODY_NONE)
         r->sends_body = r->method_kind != FUTURL__METHOD_HEAD;
+    /* A body goes out with POSTFIELDS, which alone would make libcurl send
+     * POST: a GET with a body names its method. */
+    if (r->sends_body && r->method_kind == FUTURL__METHOD_GET)
+        r->method_kind = FUTURL__METHOD_CUSTOM;
     else
         r->sends_body = strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
                         strcmp(r->method, "PATCH") == 0;

@@ -8,6 +8,7 @@
  * mapping with libcurl's per-handle error text.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -309,11 +310,16 @@ void futurl__worker_stop(void *client, void *worker) {
 
 /* ---------------------------------------------------------- one request */
 
-/* Give the handle's cookie engine the client's static cookies as host-only
- * cookies of rq's host (libcurl's cookie line: domain, tailmatch, path,
- * secure, expires, name, value): sent to that host only, merged with the
- * jar's into one Cookie header, and not to a host a redirect leads to. */
-static futurl_status add_static_cookies(futurl__worker *w, const futurl_request *rq) {
+/* Put the client's static cookies into the handle's cookie engine as
+ * host-only cookies of rq's host (libcurl's cookie line: domain, tailmatch,
+ * path, secure, expires, name, value) for the length of one transfer:
+ * present = 1 adds them (sent to that host only, merged with the jar's into
+ * one Cookie header), present = 0 removes them again (an expired line
+ * deletes a cookie), before the jar sees the handle's cookies. So neither a
+ * later redirect on this handle nor another worker, through the jar, ever
+ * carries them to another host. */
+static futurl_status static_cookies(futurl__worker *w, const futurl_request *rq,
+                                    int present) {
     futurl_client *c = w->client;
     const char *url = futurl__request_url(rq);
     const char *sep = strstr(url, "://");
@@ -335,8 +341,8 @@ static futurl_status add_static_cookies(futurl__worker *w, const futurl_request 
     }
     char line[1024];
     for (size_t i = 0; i < c->static_cookie_count; i++) {
-        int n = snprintf(line, sizeof line, "%.*s\tFALSE\t/\tFALSE\t0\t%s", (int)host_len,
-                         host, c->static_cookies[i]);
+        int n = snprintf(line, sizeof line, "%.*s\tFALSE\t/\tFALSE\t%s\t%s",
+                         (int)host_len, host, present ? "0" : "1", c->static_cookies[i]);
         if (n < 0 || (size_t)n >= sizeof line)
             continue; /* longer than any server would take in one header */
         if (curl_easy_setopt(w->easy, CURLOPT_COOKIELIST, line) != CURLE_OK)
@@ -583,7 +589,7 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
     if (st == FUTURL_OK && c->jar != NULL)
         st = futurl__jar_load(c->jar, &w->cookies, w->easy);
     if (st == FUTURL_OK && c->static_cookie_count != 0)
-        st = add_static_cookies(w, rq);
+        st = static_cookies(w, rq, 1);
     if (st != FUTURL_OK) {
         futurl_job_set_errmsg(job, "%s", w->errbuf[0] ? w->errbuf : futurl_strerror(st));
     } else {
@@ -592,6 +598,8 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
         set_running(w, NULL);
         futurl__response_info info = {0};
         collect_info(w->easy, cc, &info);
+        if (c->static_cookie_count != 0)
+            (void)static_cookies(w, rq, 0); /* out again before the jar looks */
         if (c->jar != NULL && w->builder.saw_set_cookie) {
             /* A jar failure loses cookies, not the response: keep going. */
             (void)futurl__jar_store(c->jar, &w->cookies, w->easy);
@@ -764,8 +772,8 @@ static int should_retry(const futurl_request *rq, const futurl_retry_policy *p,
         return 0;
     *delay_ms = retry_after_ms >= 0 ? retry_after_ms
                                     : futurl__retry_backoff_ms(p, run->attempts - 1, rnd);
-    if (p->budget_ms > 0 &&
-        (long)((now - run->first_ns) / 1000000u) + *delay_ms > p->budget_ms)
+    long elapsed_ms = (long)((now - run->first_ns) / 1000000u);
+    if (p->budget_ms > 0 && (elapsed_ms >= p->budget_ms || *delay_ms > p->budget_ms - elapsed_ms))
         return 0;
     return 1;
 }
@@ -832,7 +840,7 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
 
     /* This attempt's timeout: the request's, cut to what the deadline leaves. */
     long timeout = rq->timeout_ms >= 0 ? rq->timeout_ms : c->opts.timeout_ms;
-    if (deadline != 0) {
+    if (deadline != 0 && deadline - now < (uint64_t)LONG_MAX / 2 * 1000000u) {
         long left = (long)((deadline - now) / 1000000u) + 1;
         if (timeout == 0 || left < timeout)
             timeout = left;
@@ -865,7 +873,7 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     }
     now = futurl__now_ns();
     if (status == 429 && retry_after >= 0 && c->limits != NULL && c->opts.hold_on_429)
-        hold_host(c, rq, run, now + (uint64_t)retry_after * 1000000u);
+        hold_host(c, rq, run, futurl__after_ms(now, retry_after));
 
     long delay = 0;
     if (!should_retry(rq, p, run, st, resp, retry_after, now, deadline,
@@ -886,6 +894,6 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     run->last = resp;
     run->last_status = st;
     atomic_fetch_add_explicit(&c->stats.retries, 1, memory_order_relaxed);
-    futurl__job_defer(job, now + (uint64_t)delay * 1000000u);
+    futurl__job_defer(job, futurl__after_ms(now, delay));
     return FUTURL__DEFER;
 }

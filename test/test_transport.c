@@ -1245,6 +1245,65 @@ START_TEST(test_static_cookies_stay_home) {
     f = via_redirect(c, other_name);
     assert_str_or_null(echo_header(f, "Cookie"), NULL);
     futurl_future_free(f);
+
+    /* Review finding 1.8: the same (only) worker has sent a request to
+     * localhost before; a later redirect there from 127.0.0.1 must still
+     * not carry the static cookie. */
+    char direct[128];
+    snprintf(direct, sizeof direct, "http://localhost:%d/echo", fault.port);
+    f = get_ok(c, direct);
+    assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* its own host */
+    futurl_future_free(f);
+    f = via_redirect(c, other_name);
+    assert_str_or_null(echo_header(f, "Cookie"), NULL);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+
+    /* With the jar on, a response that sets a cookie while the static one
+     * is in the handle must not export the static one into the jar (from
+     * where every worker would carry it to that host). httpbin, on
+     * 127.0.0.1, sets srv=1; a request to localhost then redirects to
+     * 127.0.0.1: the jar's srv=1 may go along, the static sid must not. */
+    options(&o, httpbin.url, 1, 1);
+    o.cookies = "sid=static";
+    c = create(&o);
+    f = get_ok(c, "/cookies/set?srv=1");
+    futurl_future_free(f);
+    char to_home[256];
+    snprintf(to_home, sizeof to_home,
+             "http://localhost:%d/redirect?to=http%%3A%%2F%%2F127.0.0.1%%3A%d%%2Fecho",
+             fault.port, fault.port);
+    f = get_ok(c, to_home);
+    const char *cookie = echo_header(f, "Cookie");
+    ck_assert_msg(cookie == NULL || strstr(cookie, "sid=") == NULL,
+                  "static cookie carried across a redirect: Cookie: %s", cookie);
+    ck_assert_msg(cookie != NULL && strstr(cookie, "srv=1") != NULL,
+                  "the jar's cookie for 127.0.0.1 is missing: Cookie: %s",
+                  cookie ? cookie : "(none)");
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* Review finding 1.5: a GET with a body stays a GET (POSTFIELDS alone
+ * would send POST). */
+START_TEST(test_get_with_body_stays_get) {
+    futurl_client *c = new_client(fault.url, 1, 1);
+    futurl_request *r = new_request("GET", "/echo");
+    ck_assert_int_eq(futurl_request_set_body(r, "q=1", 3, "text/plain"), FUTURL_OK);
+    futurl_future *f = run(c, r);
+    ck_assert_int_eq(futurl_future_status(f), FUTURL_OK);
+    assert_str_or_null(json_str(json_of(f), "method", NULL), "GET");
+    futurl_future_free(f);
+    /* Review finding 1.9: bytes that replace a form, given without a
+     * Content-Type, are not labelled as the form was. */
+    r = new_request("POST", "/echo");
+    ck_assert_int_eq(futurl_request_add_form(r, "a", "1"), FUTURL_OK);
+    ck_assert_int_eq(futurl_request_set_body(r, "raw", 3, NULL), FUTURL_OK);
+    f = run(c, r);
+    ck_assert_int_eq(futurl_future_status(f), FUTURL_OK);
+    assert_str_or_null(echo_header(f, "Content-Type"), NULL);
+    futurl_future_free(f);
     futurl_client_destroy(c);
 }
 END_TEST
@@ -1289,6 +1348,7 @@ static Suite *transport_suite(void) {
     tcase_add_test(tc, test_cancel_latency);
     tcase_add_test(tc, test_huge_headers_not_retried);
     tcase_add_test(tc, test_static_cookies_stay_home);
+    tcase_add_test(tc, test_get_with_body_stays_get);
     suite_add_tcase(s, tc);
 
     return s;
