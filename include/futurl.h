@@ -115,12 +115,13 @@ FUTURL_API const char *futurl_version(void);
 /* ======================================================================== */
 
 /*
- * Initialise libcurl for the whole process (curl_global_init). Call it once
- * before any thread of yours uses futurl, or let futurl_client_create() do it
- * (it does, under a lock, when libcurl reports CURL_VERSION_THREADSAFE).
+ * Initialise libcurl for the whole process (curl_global_init), under a lock.
+ * futurl_client_create() calls it too, so a program need not — as long as
+ * libcurl reports CURL_VERSION_THREADSAFE (Debian 12's does): with an older
+ * libcurl, curl_global_init is not safe while other threads run, and the
+ * program must call this once before it starts threads.
  * Calls nest: each successful call needs one futurl_global_cleanup().
- * Returns FUTURL_OK or FUTURL_ECURL. Thread-safety: any thread when libcurl
- * is thread-safe (Debian 12's is); otherwise call before starting threads.
+ * Returns FUTURL_OK or FUTURL_ECURL. Thread-safety: as said above.
  */
 FUTURL_API futurl_status futurl_global_init(void);
 
@@ -318,8 +319,10 @@ FUTURL_API const char *futurl_future_errmsg(const futurl_future *f);
  * this thread). A running one has its cancellation flag set: HTTP transfers
  * abort and end CANCELLED; a generic job ends CANCELLED if it returns
  * FUTURL_ECANCELED, otherwise with whatever it returns.
- * Returns 1 if the cancellation took effect (f was queued or running), 0 if
- * f had already finished. Thread-safety: any thread.
+ * Returns 1 if the cancellation took effect (f was queued, waiting to retry
+ * or running), 0 if f had already finished or another thread is finishing it
+ * (a deadline, a shutdown): it ends promptly either way. Thread-safety: any
+ * thread.
  */
 FUTURL_API int futurl_future_cancel(futurl_future *f);
 
@@ -328,8 +331,12 @@ typedef void (*futurl_done_fn)(futurl_future *f, void *userdata);
 
 /*
  * Call fn(f, userdata) exactly once when f finishes, on the thread that
- * finishes it (a worker, or a canceller); callbacks added before that run in
- * the order added. If f has already finished, fn runs at once on this
+ * finishes it: a worker; the thread that cancels it; the thread that shuts
+ * the pool down (for what that cancels); or the executor's timer thread
+ * (a deadline passed while it waited). Callbacks added before that run in
+ * the order added. On a worker or the timer thread a submit never blocks
+ * (FUTURL_EQUEUEFULL instead); a callback must not wait on other futures of
+ * its pool nor shut it down. If f has already finished, fn runs at once on this
  * thread before this call returns. The caller may hand its reference to
  * the callback, which then calls futurl_future_free(f) itself (f stays
  * valid until the callback returns). If this fails, fn never runs.
@@ -554,7 +561,10 @@ FUTURL_API futurl_status futurl_client_shutdown(futurl_client *c,
                                                 futurl_shutdown_mode how);
 
 /* Shut down (FUTURL_DRAIN) if needed and free the client. Futures outlive
- * it. NULL is allowed. Thread-safety: once, after all other calls on c. */
+ * it. NULL is allowed. Thread-safety: once, after all other calls on c; never
+ * from one of its own workers or callbacks (it would wait for itself: the
+ * call then does nothing and the client is leaked, rather than freed while
+ * in use). */
 FUTURL_API void futurl_client_destroy(futurl_client *c);
 
 /* Counters of a client, readable at any time from any thread. */

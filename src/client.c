@@ -337,8 +337,13 @@ futurl_status futurl_client_shutdown(futurl_client *c, futurl_shutdown_mode how)
 }
 
 void futurl_client_destroy(futurl_client *c) {
-    if (c != NULL)
-        client_free(c);
+    if (c == NULL)
+        return;
+    /* From one of its own threads the pool cannot be joined: leak the
+     * client rather than free what its workers still use. */
+    if (futurl_executor_shutdown(c->executor, FUTURL_DRAIN) == FUTURL_EDEADLK)
+        return;
+    client_free(c);
 }
 
 /* ---------------------------------------------------------------- submit */

@@ -3,12 +3,31 @@
  * (src/executor.c), completion and callbacks (src/future.c), the waits over
  * many futures (src/wait.c) and the HTTP layer. Not installed.
  *
- * Lock order (never take them the other way round):
- *     executor lock  →  future lock  →  waiter lock
- * (the future lock is one of a shared set: futurl__future_lock).
+ * Every lock in the library, in the only order they may nest:
+ *
+ *   lock                      guards                              file
+ *   client workers_lock       the client's worker table           transfer.c
+ *     → worker sock_lock      a worker's open sockets, `running`  transfer.c
+ *   limits lock               hosts, slot queues, token buckets   limits.c
+ *   executor lock             run queue, timer heap, each         executor.c
+ *                             worker's `current`, PENDING ↔
+ *                             RUNNING, the parked flags
+ *     → future lock           callbacks, wait links, sleepers     future.c
+ *       → waiter lock         a gather's completion log           wait.c
+ *   cookie jar lock, body pool lock, curl share locks: leaves, nothing
+ *   is taken inside them.
+ *
+ * The limits lock and the executor lock are never held together: wake-ups
+ * that limits.c decides happen after it lets go. No user code (job, hook,
+ * callback, destructor) runs with the executor lock or a future lock held.
+ * The future lock is one of a shared set (futurl__future_lock); no code
+ * holds two of them at once.
+ *
  * A future's state goes PENDING → RUNNING only under the executor lock, and
- * reaches a final state (DONE, FAILED, CANCELLED) only in futurl__complete(),
- * under the future lock, exactly once. Readers that see a final state with an
+ * back to PENDING only there, when its job parks it (the worker stops
+ * naming it as `current` in the same section). It reaches a final state
+ * (DONE, FAILED, CANCELLED) only in futurl__complete(), under the future
+ * lock, exactly once. Readers that see a final state with an
  * acquire load may read status, result and errmsg without the lock: they
  * were written before the releasing store and never change afterwards.
  * Completion has two steps: the state becomes final, the done-callbacks

@@ -27,11 +27,11 @@
 
 #define HOST_BUCKETS 64u
 
-typedef struct waiter {
+typedef struct slot_waiter {
     futurl_future *f;
     int granted; /* a slot was handed to it; it has not claimed it yet */
-    struct waiter *prev, *next;
-} waiter;
+    struct slot_waiter *prev, *next;
+} slot_waiter;
 
 typedef struct bucket {
     double tokens, rate, burst;
@@ -41,7 +41,7 @@ typedef struct bucket {
 struct futurl__host {
     char *key;
     unsigned in_flight; /* slots held, including granted-unclaimed ones */
-    waiter *head, *tail;
+    slot_waiter *head, *tail;
     bucket tokens;
     uint64_t hold_until;
     futurl__host *next; /* hash chain */
@@ -118,7 +118,7 @@ void futurl__limits_free(futurl__limits *l) {
         futurl__host *h = l->hosts[i];
         while (h != NULL) {
             futurl__host *next = h->next;
-            for (waiter *w = h->head, *wn; w != NULL; w = wn) {
+            for (slot_waiter *w = h->head, *wn; w != NULL; w = wn) {
                 wn = w->next;
                 futurl__future_release(w->f);
                 free(w);
@@ -157,7 +157,7 @@ static futurl__host *host_get(futurl__limits *l, const char *key, uint64_t now) 
 
 /* -------------------------------------------------------------- the queue */
 
-static void unlink_waiter(futurl__host *h, waiter *w) {
+static void unlink_waiter(futurl__host *h, slot_waiter *w) {
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -168,8 +168,8 @@ static void unlink_waiter(futurl__host *h, waiter *w) {
         h->tail = w->prev;
 }
 
-static waiter *find_waiter(futurl__host *h, futurl_future *f) {
-    for (waiter *w = h->head; w != NULL; w = w->next)
+static slot_waiter *find_waiter(futurl__host *h, futurl_future *f) {
+    for (slot_waiter *w = h->head; w != NULL; w = w->next)
         if (w->f == f)
             return w;
     return NULL;
@@ -179,7 +179,7 @@ static waiter *find_waiter(futurl__host *h, futurl_future *f) {
  * returning any slot granted to them; then hand free slots to the first
  * waiters still waiting. */
 static void sweep_and_grant(futurl__limits *l, futurl__host *h, deferred *d) {
-    for (waiter *w = h->head, *wn; w != NULL; w = wn) {
+    for (slot_waiter *w = h->head, *wn; w != NULL; w = wn) {
         wn = w->next;
         if (!futurl_future_done(w->f) || d->ndrop == DEFER_MAX - 1)
             continue;
@@ -190,7 +190,7 @@ static void sweep_and_grant(futurl__limits *l, futurl__host *h, deferred *d) {
         free(w);
     }
     unsigned max = l->cfg.max_per_host;
-    for (waiter *w = h->head; w != NULL && h->in_flight < max; w = w->next) {
+    for (slot_waiter *w = h->head; w != NULL && h->in_flight < max; w = w->next) {
         if (w->granted || d->nwake == DEFER_MAX)
             continue;
         w->granted = 1;
@@ -247,7 +247,7 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
     sweep_and_grant(l, h, &d);
 
     /* Queued for a slot: go on only once one was handed over. */
-    waiter *mine = find_waiter(h, f);
+    slot_waiter *mine = find_waiter(h, f);
     if (mine != NULL && !mine->granted) {
         verdict = FUTURL__ADMIT_WAIT_SLOT; /* woken early: keep waiting */
         goto out;
@@ -292,7 +292,7 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
         a->slot_held = 1;
         goto out;
     }
-    waiter *w = calloc(1, sizeof *w);
+    slot_waiter *w = calloc(1, sizeof *w);
     if (w == NULL)
         goto out; /* out of memory: let it through */
     w->f = f;
@@ -330,7 +330,7 @@ void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl_future *
         a->slot_held = 0;
         h->in_flight--;
     }
-    waiter *mine = find_waiter(h, f);
+    slot_waiter *mine = find_waiter(h, f);
     if (mine != NULL) { /* gave up while queued (deadline, cancel) */
         if (mine->granted)
             h->in_flight--;
