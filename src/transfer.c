@@ -310,6 +310,21 @@ void futurl__worker_stop(void *client, void *worker) {
 
 /* ---------------------------------------------------------- one request */
 
+/* The authority of an absolute URL ("host:port", "[v6]:port"), without
+ * user info: a pointer into url and its length. */
+static const char *url_authority(const char *url, size_t *len) {
+    const char *sep = strstr(url, "://");
+    const char *auth = sep ? sep + 3 : url;
+    size_t n = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', n);
+    if (at != NULL) {
+        n -= (size_t)(at + 1 - auth);
+        auth = at + 1;
+    }
+    *len = n;
+    return auth;
+}
+
 /* Put the client's static cookies into the handle's cookie engine as
  * host-only cookies of rq's host (libcurl's cookie line: domain, tailmatch,
  * path, secure, expires, name, value) for the length of one transfer:
@@ -321,15 +336,8 @@ void futurl__worker_stop(void *client, void *worker) {
 static futurl_status static_cookies(futurl__worker *w, const futurl_request *rq,
                                     int present) {
     futurl_client *c = w->client;
-    const char *url = futurl__request_url(rq);
-    const char *sep = strstr(url, "://");
-    const char *host = sep ? sep + 3 : url;
-    size_t host_len = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', host_len);
-    if (at != NULL) {
-        host_len -= (size_t)(at + 1 - host);
-        host = at + 1;
-    }
+    size_t host_len;
+    const char *host = url_authority(futurl__request_url(rq), &host_len);
     if (host_len > 0 && host[0] == '[') { /* [v6]:port */
         const char *close = memchr(host, ']', host_len);
         host_len = close ? (size_t)(close - host - 1) : 0;
@@ -637,13 +645,8 @@ static futurl_status run_attempt(futurl_job *job, futurl__worker *w,
 static char *host_key_of(const char *url) {
     const char *sep = strstr(url, "://");
     size_t scheme_len = sep ? (size_t)(sep - url) : 0;
-    const char *auth = sep ? sep + 3 : url;
-    size_t auth_len = strcspn(auth, "/?#");
-    const char *at = memchr(auth, '@', auth_len);
-    if (at != NULL) {
-        auth_len -= (size_t)(at + 1 - auth);
-        auth = at + 1;
-    }
+    size_t auth_len;
+    const char *auth = url_authority(url, &auth_len);
     char *key = malloc(scheme_len + 3 + auth_len + 1);
     if (key == NULL)
         return NULL;
