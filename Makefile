@@ -71,7 +71,7 @@ lib: $(STATIC) $(SHARED) $(B)/futurl.pc
 # Debian packages needed to build and test. cJSON must carry the 2023
 # security fixes: Debian 1.7.15-1+deb12u3 or later.
 DEB_PKGS := libcurl4-openssl-dev libcjson-dev check pkg-config \
-            python3-httpbin gunicorn openssl
+            python3-httpbin gunicorn openssl nginx
 deps:
 	@rm -f $(DEPSOK)
 	@$(MAKE) --no-print-directory $(DEPSOK)

@@ -1,16 +1,19 @@
 /*
  * test/support.c — the loopback test servers every test binary shares, and
  * the clock helpers. It owns starting and stopping httpbin (gunicorn), the
- * HTTPS httpbin with a CA made at test time, and test/fault_server.py, plus
- * the plain-socket HTTP/1.0 client that probes them and reads the fault
- * server's counters. Nothing here uses libfuturl or libcurl: the harness
- * must work even when the library under test does not.
+ * HTTPS httpbin with a CA made at test time, nginx speaking HTTP/2 over TLS
+ * with such a CA, and test/fault_server.py, plus the plain-socket HTTP/1.0
+ * client that probes them and reads the fault server's counters. Nothing
+ * here uses libfuturl or libcurl: the harness must work even when the
+ * library under test does not.
  *
  * Each server gets a listening socket made here on 127.0.0.1:0 (so the port
  * is known before the server runs and no two servers race for one), passed
- * to the child as an inherited fd. The child leads its own process group
- * and gets SIGTERM if the thread that started it dies, so neither a crashed
- * test nor gunicorn's workers outlive the test binary.
+ * to the child as an inherited fd. nginx (HTTP/2 over TLS) cannot take one:
+ * it gets a port found free here and binds it itself, with a retry on
+ * EADDRINUSE. The child leads its own process group and gets SIGTERM if the
+ * thread that started it dies, so neither a crashed test nor gunicorn's or
+ * nginx's workers outlive the test binary.
  */
 #include "support.h"
 
@@ -33,11 +36,13 @@
 #define PYTHON   "/usr/bin/python3"
 #define GUNICORN "/usr/bin/gunicorn"
 #define OPENSSL  "/usr/bin/openssl"
+#define NGINX    "/usr/sbin/nginx"
 
 #define START_TIMEOUT_S    15.0 /* server answering its first request */
 #define STOP_TIMEOUT_S     5.0  /* SIGTERM to exit, before SIGKILL */
 #define OPENSSL_TIMEOUT_S  30.0 /* one openssl command */
 #define CONTROL_TIMEOUT_MS 5000
+#define NGINX_PORT_TRIES   5 /* nginx binds its own port: another may take it */
 
 /* ------------------------------------------------------------------ clock */
 
@@ -396,7 +401,9 @@ static int dir_path(const support_server *s, const char *name, char *out, size_t
     return 0;
 }
 
-void support_server_stop(support_server *s) {
+/* Stop s->pid's whole process group (SIGTERM, then SIGKILL) and clear
+ * s->pid; the scratch dir stays. */
+static void stop_process(support_server *s) {
     if (s->pid > 0) {
         /* The whole group: gunicorn's master and its workers. */
         if (kill(-s->pid, SIGTERM) != 0 && errno != ESRCH)
@@ -414,33 +421,46 @@ void support_server_stop(support_server *s) {
         if (kill(-s->pid, SIGKILL) != 0 && errno != ESRCH)
             perror("support: kill SIGKILL");
     }
+    s->pid = 0;
+}
+
+void support_server_stop(support_server *s) {
+    stop_process(s);
     if (s->dir[0] != '\0' && nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "support: cannot walk %s: %s\n", s->dir, strerror(errno));
     memset(s, 0, sizeof *s);
 }
 
-/* Spawn argv with listen_fd inherited, then wait until probe_path answers
- * (NULL: until a TLS handshake starts). On failure the server is stopped,
- * its log shown and the dir removed. */
-static int start_and_wait(support_server *s, const char *const argv[], int listen_fd,
-                          const char *log_path, const char *probe_path) {
+/* Spawn argv with listen_fd (if >= 0) inherited, then wait until probe_path
+ * answers on s->port (NULL: until a TLS handshake starts), probing only once
+ * ready_file (if not NULL) exists: a server that binds its own port writes
+ * it after binding, so until then the port may be someone else's. 0: ready;
+ * -1: not; the process is gone (stopped if it still ran), and *died is 1 if
+ * it exited by itself during start-up. The dir and the log stay. */
+static int launch(support_server *s, const char *const argv[], int listen_fd,
+                  const char *log_path, const char *probe_path, const char *ready_file,
+                  int *died) {
+    *died = 0;
     s->pid = spawn(argv, log_path, listen_fd);
     /* The child holds the socket now. Not keeping it here means a dead
      * server refuses connections instead of leaving them in the backlog. */
-    close(listen_fd);
+    if (listen_fd >= 0)
+        close(listen_fd);
     if (s->pid < 0) {
         s->pid = 0;
-        support_server_stop(s);
         return -1;
     }
     double deadline = support_now() + START_TIMEOUT_S;
     const char *why = "not started";
     for (;;) {
-        if (probe(s->port, probe_path, &why))
+        if (ready_file != NULL && access(ready_file, F_OK) != 0)
+            why = "no pid file yet";
+        else if (probe(s->port, probe_path, &why))
             return 0;
         if (exited(s->pid)) {
             fprintf(stderr, "support: %s exited during start-up\n", argv[0]);
             s->pid = 0;
+            *died = 1;
             break;
         }
         if (support_now() > deadline) {
@@ -450,6 +470,16 @@ static int start_and_wait(support_server *s, const char *const argv[], int liste
         }
         support_sleep_ms(20);
     }
+    stop_process(s);
+    return -1;
+}
+
+/* launch(), and on failure show the log and remove the dir. */
+static int start_and_wait(support_server *s, const char *const argv[], int listen_fd,
+                          const char *log_path, const char *probe_path) {
+    int died;
+    if (launch(s, argv, listen_fd, log_path, probe_path, NULL, &died) == 0)
+        return 0;
     dump_log(log_path);
     support_server_stop(s);
     return -1;
@@ -595,6 +625,117 @@ int support_httpbin_tls_start(support_server *s) {
     }
     if (start_gunicorn(s, cert, key) != 0)
         return -1;
+    snprintf(s->url, sizeof s->url, "https://localhost:%d", s->port);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ nginx */
+
+/* nginx's whole configuration: our own file, so nothing from /etc/nginx
+ * (modules, sites) comes along. One worker, every path inside s->dir. As
+ * root the worker stays root too, so it can enter the 0700 scratch dir. */
+static int write_nginx_conf(const support_server *s, const char *path,
+                            const char *log_path, const char *pid_path, const char *cert,
+                            const char *key) {
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "support: write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int ok = fprintf(f,
+                     "%s"
+                     "worker_processes 1;\n"
+                     "daemon off;\n"
+                     "pid %s;\n"
+                     "error_log %s warn;\n"
+                     "events { worker_connections 256; }\n"
+                     "http {\n"
+                     "    access_log off;\n"
+                     "    client_body_temp_path %s/client_body;\n"
+                     "    proxy_temp_path %s/proxy;\n"
+                     "    fastcgi_temp_path %s/fastcgi;\n"
+                     "    uwsgi_temp_path %s/uwsgi;\n"
+                     "    scgi_temp_path %s/scgi;\n"
+                     "    server {\n"
+                     "        listen 127.0.0.1:%d ssl http2;\n"
+                     "        ssl_certificate %s;\n"
+                     "        ssl_certificate_key %s;\n"
+                     "        location /h2 {\n"
+                     "            default_type application/json;\n"
+                     "            return 200 '{\"ok\":true}';\n"
+                     "        }\n"
+                     "    }\n"
+                     "}\n",
+                     geteuid() == 0 ? "user root;\n" : "", pid_path, log_path, s->dir,
+                     s->dir, s->dir, s->dir, s->dir, s->port, cert, key) > 0;
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "support: write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Does the log say a bind() found its address in use? */
+static int log_says_in_use(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, "Address already in use") != NULL;
+    fclose(f);
+    return found;
+}
+
+int support_nginx_h2_start(support_server *s) {
+    char key[320], cert[320], conf[320], log_path[320], pid_path[320];
+    memset(s, 0, sizeof *s);
+    if (make_dir(s) != 0)
+        return -1;
+    if (make_certificates(s) != 0 || dir_path(s, "server.key", key, sizeof key) != 0 ||
+        dir_path(s, "server.pem", cert, sizeof cert) != 0 ||
+        dir_path(s, "nginx.conf", conf, sizeof conf) != 0 ||
+        dir_path(s, "nginx.log", log_path, sizeof log_path) != 0 ||
+        dir_path(s, "nginx.pid", pid_path, sizeof pid_path) != 0) {
+        support_server_stop(s);
+        return -1;
+    }
+    /* -e: the log for what nginx says before it has read error_log. */
+    const char *argv[] = {NGINX, "-p", s->dir, "-c", conf, "-e", log_path, NULL};
+    for (int try = 1;; try++) {
+        /* nginx cannot take an inherited socket: find a free port, let it
+         * go, and have nginx bind it. Another process may take it first, so
+         * probe only once nginx wrote its pid file, which it does after
+         * binding (the probe must not reach the other process). */
+        int fd = listen_loopback(&s->port);
+        if (fd < 0) {
+            support_server_stop(s);
+            return -1;
+        }
+        close(fd);
+        if ((unlink(log_path) != 0 && errno != ENOENT) ||
+            (unlink(pid_path) != 0 && errno != ENOENT)) {
+            fprintf(stderr, "support: clean %s: %s\n", s->dir, strerror(errno));
+            support_server_stop(s);
+            return -1;
+        }
+        if (write_nginx_conf(s, conf, log_path, pid_path, cert, key) != 0) {
+            support_server_stop(s);
+            return -1;
+        }
+        int died;
+        if (launch(s, argv, -1, log_path, NULL, pid_path, &died) == 0)
+            break;
+        if (died && try < NGINX_PORT_TRIES && log_says_in_use(log_path)) {
+            fprintf(stderr, "support: port %d taken before nginx bound it, retrying\n",
+                    s->port);
+            continue;
+        }
+        dump_log(log_path);
+        support_server_stop(s);
+        return -1;
+    }
     snprintf(s->url, sizeof s->url, "https://localhost:%d", s->port);
     return 0;
 }

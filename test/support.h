@@ -1,9 +1,10 @@
 /*
  * test/support.h — what every test binary shares: assertion helpers on top
  * of Check, a clock, and the loopback test servers (httpbin under gunicorn,
- * an HTTPS httpbin with a certificate made at test time, and the project's
- * own fault server, test/fault_server.py). Servers bind 127.0.0.1 on an
- * ephemeral port and are stopped by support_server_stop().
+ * an HTTPS httpbin with a certificate made at test time, nginx with HTTP/2
+ * over TLS, and the project's own fault server, test/fault_server.py).
+ * Servers bind 127.0.0.1 on an ephemeral port and are stopped by
+ * support_server_stop().
  */
 #ifndef FUTURL_TEST_SUPPORT_H
 #define FUTURL_TEST_SUPPORT_H
@@ -27,6 +28,12 @@ int support_httpbin_start(support_server *s);
 /* Start httpbin over TLS with a fresh CA + server certificate for
  * "localhost" and 127.0.0.1 (openssl CLI); s->url is https://localhost:PORT. */
 int support_httpbin_tls_start(support_server *s);
+
+/* Start nginx (/usr/sbin/nginx, one worker) speaking HTTP/2 and HTTP/1.1
+ * over TLS, certificates as above; s->url is https://localhost:PORT and
+ * GET /h2 answers 200 {"ok":true}. nginx binds the port itself (a free one,
+ * retried if another process takes it first). */
+int support_nginx_h2_start(support_server *s);
 
 /* Start the fault server (test/fault_server.py). */
 int support_fault_start(support_server *s);

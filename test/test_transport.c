@@ -9,7 +9,8 @@
  * reuse over 500 requests; the finer points of the response API (repeated
  * headers, NUL-terminated bodies, timings, JSON parsed once from many
  * threads); the streaming sinks; and the latency of cancelling a transfer
- * while data flows and while the server is silent.
+ * while data flows and while the server is silent; and HTTP/2 over TLS
+ * against nginx, which offers it.
  *
  * test_client.c covers the everyday API against httpbin; this file does not
  * repeat it. Single-attempt classification tests set retry.max_attempts = 1
@@ -1324,6 +1325,68 @@ START_TEST(test_huge_headers_not_retried) {
 }
 END_TEST
 
+/* ------------------------------------------------------- 8 HTTP/2 (nginx) */
+
+/* nginx, unlike gunicorn, offers h2 through ALPN: here the http2 option
+ * decides the version. Its own fixture, so only these tests pay for it. */
+static support_server h2;
+
+static void start_h2(void) {
+    ck_assert_msg(support_nginx_h2_start(&h2) == 0, "nginx (h2) did not start");
+}
+
+static void stop_h2(void) {
+    support_server_stop(&h2);
+}
+
+/* n GETs of /h2 one after another through one worker with the given http2
+ * option: each is 200 {"ok":true} in want_version, and only the first opens
+ * a connection; the others reuse it. */
+static void h2_sequence(int http2, int want_version, int n) {
+    char url[160];
+    snprintf(url, sizeof url, "%s/h2", h2.url);
+    futurl_client_options o;
+    options(&o, NULL, 1, 1);
+    o.ca_file = h2.ca_file;
+    o.http2 = http2;
+    futurl_client *c = create(&o);
+    long connections = 0;
+    double t0 = support_now();
+    for (int i = 0; i < n; i++) {
+        futurl_future *f = get_ok(c, url);
+        const futurl_response *r = futurl_future_response(f);
+        ck_assert_int_eq(futurl_response_status(r), 200);
+        int version = futurl_response_http_version(r);
+        ck_assert_msg(version == want_version,
+                      "http2 = %d, request %d: HTTP version %d, want %d (libcurl "
+                      "without nghttp2?)",
+                      http2, i, version, want_version);
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(json_of(f), "ok");
+        ck_assert_msg(cJSON_IsTrue(ok), "body: %s", futurl_response_body(r, NULL));
+        long nc = futurl_response_new_connections(r);
+        ck_assert_msg(nc == (i == 0 ? 1 : 0),
+                      "http2 = %d, request %d opened %ld connections, want %d", http2, i,
+                      nc, i == 0 ? 1 : 0);
+        connections += nc;
+        futurl_future_free(f);
+    }
+    fprintf(stderr,
+            "http2 = %d: %d GETs of %s in %.3f s, HTTP version %d, %ld new "
+            "connection(s)\n",
+            http2, n, url, support_now() - t0, want_version, connections);
+    futurl_client_destroy(c);
+}
+
+START_TEST(test_http2_when_offered) {
+    h2_sequence(1, 20, 5); /* the default: h2 through ALPN */
+    h2_sequence(0, 11, 5); /* http2 = 0: HTTP/1.1 although h2 is offered */
+    /* The default really is 1. */
+    futurl_client_options o;
+    futurl_client_options_init(&o);
+    ck_assert_int_eq(o.http2, 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ suite */
 
 static Suite *transport_suite(void) {
@@ -1350,6 +1413,12 @@ static Suite *transport_suite(void) {
     tcase_add_test(tc, test_static_cookies_stay_home);
     tcase_add_test(tc, test_get_with_body_stays_get);
     suite_add_tcase(s, tc);
+
+    TCase *tc_h2 = tcase_create("http2");
+    tcase_add_unchecked_fixture(tc_h2, start_h2, stop_h2);
+    tcase_set_timeout(tc_h2, 30);
+    tcase_add_test(tc_h2, test_http2_when_offered);
+    suite_add_tcase(s, tc_h2);
 
     return s;
 }
