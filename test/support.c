@@ -17,6 +17,8 @@
  */
 #include "support.h"
 
+#include "futurl.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -802,4 +804,17 @@ void support_fault_reset(const support_server *s) {
     if (status != 200)
         fprintf(stderr, "support: GET /_reset on port %d failed: %s\n", s->port,
                 status < 0 ? why : "status not 200");
+}
+
+struct futurl_executor *support_executor(unsigned workers, unsigned capacity) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = workers;
+    if (capacity != 0)
+        o.queue_capacity = capacity;
+    futurl_executor *ex = NULL;
+    futurl_status st = futurl_executor_create(&o, &ex);
+    ck_assert_msg(st == FUTURL_OK, "futurl_executor_create(%u workers, capacity %u): %s",
+                  workers, capacity, futurl_err_name(st));
+    return ex;
 }

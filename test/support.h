@@ -48,6 +48,11 @@ long support_fault_peak(const support_server *s, const char *path);
 long support_fault_connections(const support_server *s);
 void support_fault_reset(const support_server *s);
 
+/* An executor with `workers` workers and a queue of `capacity` (0: the
+ * default); fails the test if it cannot be made. */
+struct futurl_executor;
+struct futurl_executor *support_executor(unsigned workers, unsigned capacity);
+
 /* Monotonic seconds. */
 double support_now(void);
 

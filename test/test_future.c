@@ -19,16 +19,6 @@ static long rounds(long n) {
     return vg && *vg == '1' ? n / 50 + 1 : n;
 }
 
-static futurl_executor *make_executor(unsigned workers, unsigned capacity) {
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = workers;
-    o.queue_capacity = capacity;
-    futurl_executor *ex = NULL;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
-    return ex;
-}
-
 static futurl_status job_nop(futurl_job *job, void *arg, void **result) {
     (void)job;
     *result = arg;
@@ -64,7 +54,7 @@ static void wait_state(futurl_future *f, futurl_state s) {
 /* ------------------------------------------------------------ states */
 
 START_TEST(states_and_wait_for) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     futurl_future *a, *b;
     ck_assert_int_eq(futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)300, NULL, NULL, &a),
                      FUTURL_OK);
@@ -113,7 +103,7 @@ static void cb_count(futurl_future *f, void *ud) {
 }
 
 START_TEST(cancel_queued_and_running) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     futurl_future *running, *queued;
     ck_assert_int_eq(
         futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)10000, NULL, NULL, &running),
@@ -145,7 +135,7 @@ START_TEST(cancel_queued_and_running) {
 END_TEST
 
 START_TEST(cancel_running_job_that_ignores_it) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     futurl_future *f;
     ck_assert_int_eq(futurl_executor_submit(ex, job_stubborn, (void *)(intptr_t)100, NULL, NULL, &f),
                      FUTURL_OK);
@@ -172,7 +162,7 @@ static void cb_race(futurl_future *f, void *ud) {
 }
 
 START_TEST(cancel_races_completion) {
-    futurl_executor *ex = make_executor(2, 64);
+    futurl_executor *ex = support_executor(2, 64);
     long n = rounds(10000);
     long cancelled = 0, done = 0;
     for (long i = 0; i < n; i++) {
@@ -235,7 +225,7 @@ static void cb_tag(futurl_future *f, void *ud) {
 }
 
 START_TEST(callbacks_in_order_exactly_once) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     order_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
     futurl_future *f;
     ck_assert_int_eq(futurl_executor_submit(ex, job_sleep, (void *)(intptr_t)100, NULL, NULL, &f),
@@ -273,7 +263,7 @@ static void count_free(void *p) {
 }
 
 START_TEST(free_before_completion) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     atomic_store(&frees, 0);
     atomic_store(&cb_runs, 0);
     futurl_future *f;
@@ -296,7 +286,7 @@ static void cb_free_self(futurl_future *f, void *ud) {
 }
 
 START_TEST(free_from_callback_thread) {
-    futurl_executor *ex = make_executor(2, 64);
+    futurl_executor *ex = support_executor(2, 64);
     long n = rounds(2000);
     atomic_int seen[64];
     for (long i = 0; i < n; i += 64) {
@@ -332,7 +322,7 @@ static void *wait_thread(void *p) {
 }
 
 START_TEST(many_waiters_one_future) {
-    futurl_executor *ex = make_executor(1, 8);
+    futurl_executor *ex = support_executor(1, 8);
     long n = rounds(50);
     for (long round = 0; round < n; round++) {
         futurl_future *f;

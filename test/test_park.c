@@ -15,19 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static futurl_executor *make_executor(unsigned workers) {
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = workers;
-    futurl_executor *ex = NULL;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
-    return ex;
-}
-
-static uint64_t ms_from_now(long ms) {
-    return futurl__now_ns() + (uint64_t)ms * 1000000u;
-}
-
 /* Defers itself `times` times, `delay_ms` apart, then succeeds with the
  * number of runs as its result. */
 typedef struct backoff {
@@ -46,7 +33,7 @@ static futurl_status job_backoff(futurl_job *job, void *arg, void **result) {
         return FUTURL_ETIMEDOUT;
     }
     if (run <= b->times) {
-        futurl__job_defer(job, b->delay_ms ? ms_from_now(b->delay_ms) : 0);
+        futurl__job_defer(job, b->delay_ms ? futurl__after_ms(futurl__now_ns(), b->delay_ms) : 0);
         return FUTURL__DEFER;
     }
     *result = (void *)(intptr_t)run;
@@ -69,7 +56,7 @@ static futurl_status job_block(futurl_job *job, void *arg, void **result) {
 }
 
 START_TEST(parked_job_frees_its_worker) {
-    futurl_executor *ex = make_executor(1);
+    futurl_executor *ex = support_executor(1, 0);
     backoff b = {.times = 3, .delay_ms = 60};
     futurl_future *slow;
     ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b, NULL, NULL, &slow), FUTURL_OK);
@@ -109,7 +96,7 @@ static void cb_count(futurl_future *f, void *ud) {
 }
 
 START_TEST(cancel_parked_is_immediate) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     backoff b = {.times = 1, .delay_ms = 60000};
     futurl_future *f;
     ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b, NULL, NULL, &f), FUTURL_OK);
@@ -128,7 +115,7 @@ START_TEST(cancel_parked_is_immediate) {
 END_TEST
 
 static void shutdown_with_parked(futurl_shutdown_mode how) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     enum { N = 20 };
     backoff b[N];
     futurl_future *fs[N];
@@ -161,7 +148,7 @@ START_TEST(shutdown_cancel_pending_cancels_parked) {
 END_TEST
 
 START_TEST(wake_runs_parked_job_again) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     long n = getenv("FUTURL_VALGRIND") ? 50 : 2000;
     for (long round = 0; round < n; round++) {
         backoff b = {.times = 1, .delay_ms = 0}; /* parks until woken */
@@ -185,7 +172,7 @@ START_TEST(wake_runs_parked_job_again) {
 END_TEST
 
 START_TEST(queued_deadline_fires_while_workers_busy) {
-    futurl_executor *ex = make_executor(1);
+    futurl_executor *ex = support_executor(1, 0);
     atomic_int entered = 0;
     futurl_future *blocker, *f;
     ck_assert_int_eq(futurl_executor_submit(ex, job_block, &entered, NULL, NULL, &blocker),
@@ -194,7 +181,7 @@ START_TEST(queued_deadline_fires_while_workers_busy) {
         support_sleep_ms(1);
     double t0 = support_now();
     ck_assert_int_eq(futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
-                                             ms_from_now(150), &f),
+                                             futurl__after_ms(futurl__now_ns(), 150), &f),
                      FUTURL_OK);
     ck_assert_int_eq(futurl_future_wait_for(f, 10000), FUTURL_ETIMEDOUT);
     double dt = support_now() - t0;
@@ -211,12 +198,12 @@ START_TEST(queued_deadline_fires_while_workers_busy) {
 END_TEST
 
 START_TEST(deadline_cuts_a_backoff_short) {
-    futurl_executor *ex = make_executor(1);
+    futurl_executor *ex = support_executor(1, 0);
     backoff b = {.times = 5, .delay_ms = 60000};
     futurl_future *f;
     double t0 = support_now();
     ck_assert_int_eq(
-        futurl__executor_submit(ex, job_backoff, &b, NULL, NULL, -1, ms_from_now(200), &f),
+        futurl__executor_submit(ex, job_backoff, &b, NULL, NULL, -1, futurl__after_ms(futurl__now_ns(), 200), &f),
         FUTURL_OK);
     ck_assert_int_eq(futurl_future_wait_for(f, 10000), FUTURL_ETIMEDOUT);
     double dt = support_now() - t0;
@@ -250,7 +237,7 @@ static void *cancel_later(void *p) {
 
 START_TEST(drain_shutdown_finishes_every_parked_future) {
     for (int round = 0; round < 10; round++) {
-        futurl_executor *ex = make_executor(1);
+        futurl_executor *ex = support_executor(1, 0);
         enum { P = 12, Q = 12 };
         backoff b[P];
         futurl_future *parked[P], *queued[Q];
@@ -274,7 +261,7 @@ START_TEST(drain_shutdown_finishes_every_parked_future) {
         for (int i = 0; i < Q; i++)
             ck_assert_int_eq(
                 futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
-                                        ms_from_now(50000 + 41 * ((i * 5 + round) % Q)),
+                                        futurl__after_ms(futurl__now_ns(), 50000 + 41 * ((i * 5 + round) % Q)),
                                         &queued[i]),
                 FUTURL_OK);
         delayed_cancel d = {hold, 200};
@@ -324,12 +311,7 @@ static void cb_submit_on_timer(futurl_future *f, void *ud) {
 }
 
 START_TEST(submit_from_timer_callback_never_blocks) {
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = 1;
-    o.queue_capacity = 2;
-    futurl_executor *ex;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    futurl_executor *ex = support_executor(1, 2);
     atomic_int entered = 0;
     futurl_future *blocker, *expiring, *fill;
     ck_assert_int_eq(futurl_executor_submit(ex, job_block, &entered, NULL, NULL, &blocker),
@@ -337,7 +319,7 @@ START_TEST(submit_from_timer_callback_never_blocks) {
     for (int i = 0; i < 5000 && !atomic_load(&entered); i++)
         support_sleep_ms(1);
     ck_assert_int_eq(futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
-                                             ms_from_now(100), &expiring),
+                                             futurl__after_ms(futurl__now_ns(), 100), &expiring),
                      FUTURL_OK);
     ck_assert_int_eq(futurl_executor_submit(ex, job_quick, NULL, NULL, NULL, &fill), FUTURL_OK);
     timer_cb t = {ex, 0, FUTURL_EINVAL, FUTURL_EINVAL, 0};

@@ -12,15 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static futurl_executor *make_executor(unsigned workers) {
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = workers;
-    futurl_executor *ex = NULL;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
-    return ex;
-}
-
 /* arg encodes milliseconds to sleep; negative: sleep |ms| then fail. */
 static futurl_status job_timed(futurl_job *job, void *arg, void **result) {
     long ms = (long)(intptr_t)arg;
@@ -49,7 +40,7 @@ static void free_all(futurl_future **fs, size_t n) {
 /* ------------------------------------------------------------------ gather */
 
 START_TEST(gather_counts_failures_as_values) {
-    futurl_executor *ex = make_executor(4);
+    futurl_executor *ex = support_executor(4, 0);
     long ms[] = {10, -20, 30, 5};
     futurl_future *fs[4];
     submit_all(ex, ms, 4, fs);
@@ -66,7 +57,7 @@ START_TEST(gather_counts_failures_as_values) {
 END_TEST
 
 START_TEST(gather_deadline) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     long ms[] = {10, 5000};
     futurl_future *fs[2];
     submit_all(ex, ms, 2, fs);
@@ -86,7 +77,7 @@ START_TEST(gather_deadline) {
 END_TEST
 
 START_TEST(gather_cancel_on_timeout) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     long ms[] = {10, 5000, 5000}; /* the third stays queued */
     futurl_future *fs[3];
     submit_all(ex, ms, 3, fs);
@@ -103,7 +94,7 @@ START_TEST(gather_cancel_on_timeout) {
 END_TEST
 
 START_TEST(gather_cancel_on_error) {
-    futurl_executor *ex = make_executor(3);
+    futurl_executor *ex = support_executor(3, 0);
     long ms[] = {5000, -50, 5000, 5000}; /* the fourth stays queued */
     futurl_future *fs[4];
     submit_all(ex, ms, 4, fs);
@@ -137,7 +128,7 @@ END_TEST
 /* ---------------------------------------------------------------- wait-any */
 
 START_TEST(wait_any_first_completed) {
-    futurl_executor *ex = make_executor(3);
+    futurl_executor *ex = support_executor(3, 0);
     long ms[] = {3000, 50, 3000};
     futurl_future *fs[3];
     submit_all(ex, ms, 3, fs);
@@ -153,7 +144,7 @@ START_TEST(wait_any_first_completed) {
 END_TEST
 
 START_TEST(wait_any_first_failed) {
-    futurl_executor *ex = make_executor(3);
+    futurl_executor *ex = support_executor(3, 0);
     long ms[] = {10, 3000, -100};
     futurl_future *fs[3];
     submit_all(ex, ms, 3, fs);
@@ -175,7 +166,7 @@ START_TEST(wait_any_first_failed) {
 END_TEST
 
 START_TEST(wait_any_deadline) {
-    futurl_executor *ex = make_executor(1);
+    futurl_executor *ex = support_executor(1, 0);
     long ms[] = {3000};
     futurl_future *fs[1];
     submit_all(ex, ms, 1, fs);
@@ -195,7 +186,7 @@ END_TEST
 /* ------------------------------------------------------------ as-completed */
 
 START_TEST(as_completed_in_completion_order) {
-    futurl_executor *ex = make_executor(4);
+    futurl_executor *ex = support_executor(4, 0);
     long ms[] = {600, 100, 350, 0};
     futurl_future *fs[4];
     submit_all(ex, ms, 4, fs);
@@ -221,7 +212,7 @@ START_TEST(as_completed_in_completion_order) {
 END_TEST
 
 START_TEST(as_completed_deadline) {
-    futurl_executor *ex = make_executor(2);
+    futurl_executor *ex = support_executor(2, 0);
     long ms[] = {20, 5000};
     futurl_future *fs[2];
     submit_all(ex, ms, 2, fs);
@@ -246,7 +237,7 @@ END_TEST
 /* Many iterators and gathers over the same futures at once, while they
  * complete: every iterator sees every future exactly once. */
 START_TEST(concurrent_waiters_stress) {
-    futurl_executor *ex = make_executor(4);
+    futurl_executor *ex = support_executor(4, 0);
     enum { N = 64 };
     for (int round = 0; round < 20; round++) {
         futurl_future *fs[N];
