@@ -18,6 +18,8 @@
 
 /* At most this much memory in large body buffers kept for reuse. */
 #define BODY_POOL_BYTES (64u * 1024u * 1024u)
+/* At most this much memory in spare response slabs (response.c). */
+#define SLAB_POOL_BYTES (4u * 1024u * 1024u)
 
 /* The string options, copied at create and freed at destroy. */
 static const size_t string_options[] = {
@@ -227,6 +229,7 @@ static void client_free(futurl_client *c) {
         free(c->static_cookies[i]);
     free(c->static_cookies);
     futurl__body_pool_close(c->body_pool); /* after the workers gave theirs back */
+    futurl__body_pool_close(c->slab_pool);
     futurl__limits_free(c->limits);
     curl_slist_free_all(c->default_headers);
     for (size_t i = 0; i < STRING_OPTIONS; i++)
@@ -307,6 +310,10 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
      * the caller has just freed. */
     if (st == FUTURL_OK && (c->body_pool = futurl__body_pool_new(
                                 2 * (size_t)c->nworkers, BODY_POOL_BYTES)) == NULL)
+        st = FUTURL_ENOMEM;
+    /* Spare response slabs: two per worker, as for bodies. */
+    if (st == FUTURL_OK && (c->slab_pool = futurl__body_pool_new(
+                                2 * (size_t)c->nworkers, SLAB_POOL_BYTES)) == NULL)
         st = FUTURL_ENOMEM;
     if (st == FUTURL_OK && (c->workers = calloc(c->nworkers, sizeof *c->workers)) == NULL)
         st = FUTURL_ENOMEM;

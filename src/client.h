@@ -43,6 +43,7 @@ struct futurl_client {
     atomic_uint_fast64_t hold_horizon; /* the latest 429 hold, monotonic ns:
                                           before it, attempts need admission */
     futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
+    futurl__body_pool *slab_pool; /* spare response slabs; guards itself */
     int global_init_done;
 
     /* The workers, by index, for futurl__interrupt. Guarded by

@@ -41,6 +41,9 @@ typedef struct futurl__response_info {
  * the responses they made (response.c). */
 typedef struct futurl__body_pool futurl__body_pool;
 
+/* A populated mapping that small responses are carved from (response.c). */
+typedef struct futurl__slab futurl__slab;
+
 struct futurl_response {
     futurl__response_info info; /* info.url points into the block */
     const char *body;           /* NUL-terminated, never NULL */
@@ -52,6 +55,7 @@ struct futurl_response {
     _Atomic(futurl__json_cache *) json;
     char *retry_log;   /* why each retry happened, NUL-separated (NULL: none) */
     size_t retry_log_len;
+    futurl__slab *slab; /* carved from this slab (holds a reference); NULL: malloc'd */
     size_t header_count;
     futurl__header_ref headers[]; /* then header bytes, URL, small body */
 };
@@ -60,6 +64,9 @@ typedef struct futurl__response_builder {
     futurl__buf body; /* the buffered body */
     size_t body_map;  /* != 0: body.data is a mapping of this size (cap) */
     futurl__body_pool *pool; /* borrowed (the client's), may be NULL */
+    futurl__body_pool *slab_pool; /* borrowed (the client's): spare slabs, may be NULL */
+    futurl__slab *slab;      /* the slab being carved (holds a reference), or NULL */
+    size_t slab_used;        /* bytes of it handed out, its header included */
     futurl__buf hdr;  /* "name\0value\0" for each line of the current block */
     struct {
         uint32_t name, value; /* offsets into hdr */

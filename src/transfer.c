@@ -273,6 +273,7 @@ void *futurl__worker_start(void *client, unsigned index) {
     }
     w->client = client;
     w->builder.pool = w->client->body_pool;
+    w->builder.slab_pool = w->client->slab_pool;
     w->easy = curl_easy_init();
     if (w->easy == NULL || futurl__handle_setup(client, w->easy, w, w->errbuf,
                                                 sizeof w->errbuf) != FUTURL_OK) {

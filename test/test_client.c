@@ -705,6 +705,77 @@ START_TEST(test_body_pool) {
 }
 END_TEST
 
+/* GET /anything?i=<i> and check, later, that the echo still says i. */
+static futurl_future *get_numbered(futurl_client *c, int i) {
+    char url[64];
+    snprintf(url, sizeof url, "/anything?i=%d", i);
+    futurl_future *f = NULL;
+    ck_assert_int_eq(futurl_get(c, url, &f), FUTURL_OK);
+    return f;
+}
+
+static void check_numbered(futurl_future *f, int i) {
+    ck_assert_msg(futurl_future_status(f) == FUTURL_OK, "request %d: %s", i,
+                  futurl_future_errmsg(f));
+    char want[16];
+    snprintf(want, sizeof want, "%d", i);
+    const char *got = json_str(json_of(f), "args", "i");
+    ck_assert_msg(got != NULL && strcmp(got, want) == 0, "request %d: echo says %s", i,
+                  got ? got : "(none)");
+}
+
+/* httpbin's /range/N: N bytes of "abc...z" over and over. */
+static void check_range(futurl_future *f, size_t n) {
+    size_t len = 0;
+    const char *body = futurl_response_body(futurl_future_response(f), &len);
+    ck_assert_uint_eq(len, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(body[i] == 'a' + (char)(i % 26), "byte %zu is %d", i, body[i]);
+}
+
+START_TEST(test_response_slabs) {
+    /* Small responses are carved from shared 64 KiB slabs: hundreds kept
+     * at once span several slabs per worker; freeing every other one, in
+     * a scrambled order, and making more must not disturb the survivors;
+     * survivors outlive their client. */
+    enum { N = 400 };
+    futurl_client *c = new_client(4);
+    futurl_future **fs = calloc(2 * N, sizeof *fs);
+    ck_assert_ptr_nonnull(fs);
+    for (int i = 0; i < N; i++)
+        fs[i] = get_numbered(c, i);
+    ck_assert_int_eq(futurl_gather(fs, N, 60000, 0, NULL), FUTURL_OK);
+    for (int i = 0; i < N; i++)
+        check_numbered(fs[i], i);
+    for (int k = 0; k < N; k++) { /* 7 is coprime to N: each index once */
+        int i = (k * 7) % N;
+        if (i % 2 == 1) {
+            futurl_future_free(fs[i]);
+            fs[i] = NULL;
+        }
+    }
+    for (int i = N; i < 2 * N; i++)
+        fs[i] = get_numbered(c, i);
+    ck_assert_int_eq(futurl_gather(fs + N, N, 60000, 0, NULL), FUTURL_OK);
+    for (int i = 0; i < 2 * N; i++)
+        if (fs[i] != NULL)
+            check_numbered(fs[i], i);
+    /* A response larger than a slab's share (a 16,000-byte body kept
+     * inline, plus headers) is its own allocation. */
+    futurl_future *big = get_ok(c, "/range/16000");
+    check_range(big, 16000);
+    futurl_client_destroy(c);
+    for (int i = 0; i < 2 * N; i++)
+        if (fs[i] != NULL) {
+            check_numbered(fs[i], i);
+            futurl_future_free(fs[i]);
+        }
+    check_range(big, 16000);
+    futurl_future_free(big);
+    free(fs);
+}
+END_TEST
+
 START_TEST(test_timeout_and_connect_errors) {
     futurl_client *c = new_client(2);
     futurl_request *r = new_request("GET", "/delay/5");
@@ -867,6 +938,7 @@ static Suite *client_suite(void) {
     tcase_add_test(tc, test_auth);
     tcase_add_test(tc, test_cookie_jar_across_workers);
     tcase_add_test(tc, test_size_cap_and_streaming);
+    tcase_add_test(tc, test_response_slabs);
     tcase_add_test(tc, test_body_pool);
     tcase_add_test(tc, test_timeout_and_connect_errors);
     tcase_add_test(tc, test_json_errors);
