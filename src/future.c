@@ -169,6 +169,7 @@ futurl_future *futurl__future_new(futurl_executor *ex, futurl_job_fn fn, void *a
     atomic_init(&f->refs, 2);
     atomic_init(&f->cancel_requested, 0);
     atomic_init(&f->settled, 0);
+    atomic_init(&f->gate, FUTURL__GATE_OPEN);
     f->fn = fn;
     f->arg = arg;
     f->free_arg = free_arg;
@@ -235,17 +236,30 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
 
     futurl_state final = final_state(status);
     int failed = final == FUTURL_FAILED;
-    pthread_mutex_t *lock = futurl__future_lock(f);
-    pthread_mutex_lock(lock);
     f->status = status;
     f->result = result;
     f->errmsg = errmsg;
+    atomic_store_explicit(&f->state, final, memory_order_release);
+
+    /* Nobody registered anything: settled at once, without the lock (the
+     * gate's CAS publishes status, result and errmsg to whoever finds it
+     * SETTLED). */
+    int gate = FUTURL__GATE_OPEN;
+    if (atomic_compare_exchange_strong_explicit(&f->gate, &gate, FUTURL__GATE_SETTLED,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire)) {
+        atomic_store_explicit(&f->settled, 1, memory_order_release);
+        futurl__executor_completed(f->ex, f);
+        return;
+    }
+
+    pthread_mutex_t *lock = futurl__future_lock(f);
+    pthread_mutex_lock(lock);
     futurl__callback *cb = f->callbacks;
     f->callbacks = NULL;
     f->callbacks_tail = &f->callbacks;
     if (cb)
         f->settling_thread = pthread_self();
-    atomic_store_explicit(&f->state, final, memory_order_release);
     futurl__executor_completed(f->ex, f);
     /* Without callbacks, final and settled are one step: one lock section. */
     int wake = cb ? 0 : settle_locked(f, failed);
@@ -274,9 +288,15 @@ void futurl__complete(futurl_future *f, futurl_status status, void *result,
         futex_wake_all(&f->settled);
 }
 
-int futurl__settled_for_me(futurl_future *f) {
+int futurl__watch(futurl_future *f) {
     if (atomic_load_explicit(&f->settled, memory_order_acquire))
         return 1;
+    int gate = FUTURL__GATE_OPEN;
+    if (!atomic_compare_exchange_strong_explicit(&f->gate, &gate, FUTURL__GATE_WATCHED,
+                                                 memory_order_acq_rel,
+                                                 memory_order_acquire) &&
+        gate == FUTURL__GATE_SETTLED)
+        return 1; /* completed without the lock; settled is about to read 1 */
     /* A callback waiting on its own future must not wait for itself. */
     return futurl__is_final(atomic_load_explicit(&f->state, memory_order_acquire)) &&
            pthread_equal(f->settling_thread, pthread_self());
@@ -337,7 +357,7 @@ futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms) {
      * `sleepers` under the same lock after setting `settled`, either wakes
      * us or we see `settled` before sleeping (futex compares the word). */
     pthread_mutex_lock(lock);
-    int settled = futurl__settled_for_me(f);
+    int settled = futurl__watch(f);
     if (!settled)
         f->sleepers++;
     pthread_mutex_unlock(lock);
@@ -381,7 +401,7 @@ futurl_status futurl_future_on_done(futurl_future *f, futurl_done_fn fn, void *u
         cb->next = NULL;
         pthread_mutex_t *lock = futurl__future_lock(f);
         pthread_mutex_lock(lock);
-        if (!futurl__is_final(load_state(f))) {
+        if (!futurl__watch(f) && !futurl__is_final(load_state(f))) {
             *f->callbacks_tail = cb;
             f->callbacks_tail = &cb->next;
             pthread_mutex_unlock(lock);

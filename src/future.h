@@ -26,8 +26,9 @@
  * A future's state goes PENDING → RUNNING only under the executor lock, and
  * back to PENDING only there, when its job parks it (the worker stops
  * naming it as `current` in the same section). It reaches a final state
- * (DONE, FAILED, CANCELLED) only in futurl__complete(), under the future
- * lock, exactly once. Readers that see a final state with an
+ * (DONE, FAILED, CANCELLED) only in futurl__complete(), exactly once, and
+ * there without the future lock when nobody watches (see the gate below).
+ * Readers that see a final state with an
  * acquire load may read status, result and errmsg without the lock: they
  * were written before the releasing store and never change afterwards.
  * Completion has two steps: the state becomes final, the done-callbacks
@@ -68,6 +69,7 @@ struct futurl_future {
     atomic_int cancel_requested;   /* seen by futurl_job_cancelled() */
     atomic_int settled;            /* final and its callbacks have run; waits
                                       sleep on this word (a futex) */
+    atomic_int gate;               /* FUTURL__GATE_*: how completion goes */
 
     /* Fixed at submission. */
     futurl_job_fn fn;
@@ -205,10 +207,23 @@ int futurl__future_unref(futurl_future *f);
 void futurl__complete(futurl_future *f, futurl_status status, void *result,
                       char *errmsg);
 
-/* 1 if f is settled, or final and this thread is running its callbacks
- * (so a callback that waits on its own future does not deadlock). Call
- * with f->lock held or after an acquire load saw a final state. */
-int futurl__settled_for_me(futurl_future *f);
+/*
+ * The gate: most futures are never waited on while they run (a gather
+ * that comes later, a poll), and those complete without taking the
+ * future lock. Whoever registers a sleeper, a wait link or a callback
+ * first closes the gate (WATCHED), under the future lock; the completer
+ * swings it OPEN -> SETTLED with one compare-and-swap, or finds it
+ * WATCHED and completes under the lock, waking and notifying whoever
+ * registered. The single word decides which came first.
+ */
+enum { FUTURL__GATE_OPEN = 0, FUTURL__GATE_WATCHED = 1, FUTURL__GATE_SETTLED = 2 };
+
+/* With f's lock held, before registering a sleeper, wait link or
+ * callback: 1 if f is settled (or final and this thread is running its
+ * callbacks, so a callback that waits on its own future does not
+ * deadlock), and nothing must be registered; else 0, and f's completion
+ * will take the lock and see the registration. */
+int futurl__watch(futurl_future *f);
 
 /* Take one more reference (a queue that keeps f beyond its job's run). */
 static inline void futurl__future_ref(futurl_future *f) {

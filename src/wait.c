@@ -94,7 +94,7 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
         l->waiter = w;
         l->index = i;
         pthread_mutex_lock(futurl__future_lock(f));
-        if (futurl__settled_for_me(f)) {
+        if (futurl__watch(f)) {
             futurl__waiter_notify(
                 w, i, atomic_load_explicit(&f->state, memory_order_acquire) == FUTURL_FAILED);
         } else {

@@ -346,6 +346,66 @@ START_TEST(many_waiters_one_future) {
 }
 END_TEST
 
+/* Spins for arg iterations: done within a few microseconds, so whoever
+ * watches the future races its completion. */
+static futurl_status job_spin(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    for (volatile long i = 0; i < (long)(intptr_t)arg; i++)
+        ;
+    *result = arg;
+    return FUTURL_OK;
+}
+
+static void cb_add(futurl_future *f, void *ud) {
+    (void)f;
+    atomic_fetch_add((atomic_int *)ud, 1);
+}
+
+START_TEST(watchers_race_completion) {
+    /* A future nobody watches completes without its lock; the first
+     * callback, sleeper or wait link closes that path. Every way of
+     * watching, started just before, during or after the completion, must
+     * see it exactly once, and wait must still return after a callback
+     * registered before completion has run. */
+    futurl_executor *ex = support_executor(2, 64);
+    long n = rounds(20000);
+    atomic_int calls = 0;
+    for (long i = 0; i < n; i++) {
+        void *spin = (void *)(intptr_t)(i % 13 * 40);
+        futurl_future *f;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_spin, spin, NULL, NULL, &f),
+                         FUTURL_OK);
+        futurl_gather_counts counts = {0};
+        size_t index = 99;
+        switch (i % 4) {
+        case 0:
+            ck_assert_int_eq(futurl_future_on_done(f, cb_add, &calls), FUTURL_OK);
+            ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+            ck_assert_msg(atomic_load(&calls) == i / 4 + 1, "round %ld: %d callbacks", i,
+                          atomic_load(&calls));
+            break;
+        case 1:
+            ck_assert_int_eq(futurl_future_wait_for(f, 10000), FUTURL_OK);
+            break;
+        case 2:
+            ck_assert_int_eq(futurl_gather(&f, 1, 10000, 0, &counts), FUTURL_OK);
+            ck_assert_uint_eq(counts.ok, 1);
+            break;
+        default:
+            ck_assert_int_eq(futurl_wait_any(&f, 1, 10000, FUTURL_FIRST_COMPLETED, &index),
+                             FUTURL_OK);
+            ck_assert_uint_eq(index, 0);
+            break;
+        }
+        ck_assert_int_eq(futurl_future_state(f), FUTURL_DONE);
+        ck_assert_ptr_eq(futurl_future_result(f), spin);
+        futurl_future_free(f);
+    }
+    futurl_executor_destroy(ex);
+    ck_assert_int_eq(atomic_load(&calls), (n + 3) / 4);
+}
+END_TEST
+
 static Suite *future_suite(void) {
     Suite *s = suite_create("future");
     TCase *tc = tcase_create("state");
@@ -361,6 +421,7 @@ static Suite *future_suite(void) {
     tc = tcase_create("races");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, cancel_races_completion);
+    tcase_add_test(tc, watchers_race_completion);
     tcase_add_test(tc, free_from_callback_thread);
     tcase_add_test(tc, many_waiters_one_future);
     suite_add_tcase(s, tc);
