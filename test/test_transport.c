@@ -1188,9 +1188,15 @@ static double cancel_after(futurl_client *c, const char *url, double after_s) {
     double took = support_now() - t0;
     ck_assert_int_eq(futurl_future_state(f), FUTURL_CANCELLED);
     assert_status(f, FUTURL_ECANCELED);
-    /* It ran, so the response is there, with libcurl's abort code. */
+    /* It ran, so the response is there, with libcurl's code for how the
+     * transfer stopped: the progress callback saw the cancel (42,
+     * CURLE_ABORTED_BY_CALLBACK), or the shut-down socket got there first
+     * (56 RECV_ERROR, 55 SEND_ERROR, 52 GOT_NOTHING, 18 PARTIAL_FILE; seen
+     * under valgrind: 56). */
     ck_assert_ptr_nonnull(futurl_future_response(f));
-    ck_assert_int_eq(futurl_future_curl_code(f), 42 /* CURLE_ABORTED_BY_CALLBACK */);
+    int code = futurl_future_curl_code(f);
+    ck_assert_msg(code == 42 || code == 56 || code == 55 || code == 52 || code == 18,
+                  "curl code after cancel: %d", code);
     futurl_future_free(f);
     return took;
 }
