@@ -6,6 +6,17 @@
  * themselves (qprev/qnext), so queueing allocates nothing and a cancelled
  * future leaves the queue at once, giving its slot back to submitters.
  *
+ * Submitting does not take the executor lock: a submitter reserves a slot
+ * (the atomic `admitted` count) and pushes its future onto the inbox, a lock-free
+ * stack (newest first, linked through qnext). Whoever holds the lock and
+ * needs the whole queue — a worker that found it empty, cancel, shutdown —
+ * first moves the inbox, oldest first, to the queue's tail (take_inbox).
+ * So the submitting thread never waits for the lock the workers share, and
+ * workers pick up a burst of submissions in one step. Only a submitter
+ * that must wait for room, or whose future has a deadline (it goes into
+ * the timer heap), takes the lock. Shutdown closes the inbox with a
+ * sentinel: no push can succeed after the last look at it.
+ *
  * A job may also park its future (futurl__job_defer): the future goes back
  * to PENDING without holding a worker and waits in a timer heap — a binary
  * min-heap keyed by wake time — until it is due or woken, when it re-enters
@@ -14,10 +25,15 @@
  * reaches them. One timer thread per executor, started on first use, acts
  * on the heap.
  *
- * Guarded by ex->lock: the queue (head, tail, count), the heap, every
+ * Guarded by ex->lock: the queue (head, tail), the heap, every
  * future's queue/heap fields (queued, parked, wake_pending, heap_index,
  * wake_ns), the PENDING → RUNNING → PENDING (parked) transitions, each
- * worker's `current`, the shutdown flags and the idle/blocked counts.
+ * worker's `current`, the shutdown flags and the blocked count. The
+ * queue's length is `admitted - released`: submitters reserve slots in
+ * `admitted` without the lock, but `released` grows only under it, so a
+ * submitter that waits for room (under the lock) never misses the signal.
+ * `idle` and `waking` are atomic too: a submitter reads them after its push
+ * to learn whether it must wake a worker (wake_worker).
  * Lock order: ex->lock before any future lock (see src/future.h). No user
  * code (jobs, hooks, callbacks) ever runs with ex->lock held.
  */
@@ -50,8 +66,11 @@ struct futurl_executor {
     pthread_cond_t joined_cv; /* a second shutdown waits for the first */
 
     futurl_future *head, *tail;
-    size_t count, capacity;
-    unsigned idle;            /* workers waiting on not_empty */
+    size_t capacity;
+    /* Queued (inbox + queue) = admitted - released, both only growing (and
+     * wrapping): submitters write one, workers the other, on lines of
+     * their own, so a submission does not pull the workers' line. */
+    atomic_size_t released;   /* (changed under the lock) slots given back */
     unsigned blocked;         /* submitters waiting on not_full */
     int closed;               /* no new submissions */
     int joining, joined;
@@ -74,6 +93,18 @@ struct futurl_executor {
     unsigned nworkers;
     futurl_executor_options opts;
     char name[16];
+
+    /* Submitters' line: written without the lock by every submission. */
+    _Alignas(64) _Atomic(futurl_future *) inbox; /* newest first */
+    atomic_size_t admitted;      /* slots ever taken */
+    atomic_size_t released_seen; /* a recent `released`, so that submitters
+                                    read the workers' line only when it
+                                    says the queue is full */
+    /* Read by every submission, written when a worker sleeps or wakes. */
+    _Alignas(64) atomic_uint idle; /* workers waiting (or about to) on
+                                      not_empty */
+    atomic_uint waking;          /* of those, signalled and not yet running
+                                    (changed under the lock only) */
 };
 
 struct futurl_job {
@@ -120,7 +151,73 @@ void futurl_executor_options_init(futurl_executor_options *opts) {
 
 /* ------------------------------------------------------------------ queue */
 
-static void queue_push(futurl_executor *ex, futurl_future *f) {
+/* The inbox after shutdown: pushes fail, takes find nothing. */
+#define INBOX_CLOSED ((futurl_future *)&inbox_closed_mark)
+static const char inbox_closed_mark;
+
+/* admitted - released, read in that order: a submitter's stale admitted
+ * may be behind a fresher released, so a "negative" count means 0. */
+static size_t queued_count(size_t admitted, size_t released) {
+    size_t n = admitted - released;
+    return n > SIZE_MAX / 2 ? 0 : n;
+}
+
+/* Reserve one slot below capacity. Returns 1, or 0 if the queue is full. */
+static int reserve_slot(futurl_executor *ex) {
+    size_t a = atomic_load_explicit(&ex->admitted, memory_order_relaxed);
+    for (;;) {
+        size_t r = atomic_load_explicit(&ex->released_seen, memory_order_relaxed);
+        if (queued_count(a, r) >= ex->capacity) {
+            /* Only grows: an old view errs on the side of full. Look at the
+             * real one. */
+            r = atomic_load_explicit(&ex->released, memory_order_relaxed);
+            atomic_store_explicit(&ex->released_seen, r, memory_order_relaxed);
+            if (queued_count(a, r) >= ex->capacity)
+                return 0;
+        }
+        if (atomic_compare_exchange_weak_explicit(&ex->admitted, &a, a + 1,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return 1;
+    }
+}
+
+/* Give a reserved slot back without queueing (the submission failed). */
+static void unreserve_slot(futurl_executor *ex) {
+    atomic_fetch_sub_explicit(&ex->admitted, 1, memory_order_relaxed);
+}
+
+/* Push f onto the inbox. Returns 0, or -1 if the executor is shut down.
+ * seq_cst: paired with a worker that counts itself idle and then looks at
+ * the inbox, one of the two sees the other (see worker_main). */
+static int inbox_push(futurl_executor *ex, futurl_future *f) {
+    futurl_future *top = atomic_load_explicit(&ex->inbox, memory_order_relaxed);
+    do {
+        if (top == INBOX_CLOSED)
+            return -1;
+        f->qnext = top;
+    } while (!atomic_compare_exchange_weak_explicit(&ex->inbox, &top, f, memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    return 0;
+}
+
+static int inbox_has_work(futurl_executor *ex) {
+    futurl_future *top = atomic_load_explicit(&ex->inbox, memory_order_seq_cst);
+    return top != NULL && top != INBOX_CLOSED;
+}
+
+/* Wake one idle worker, unless every idle one is already waking up: each
+ * will look at the whole queue. With ex->lock held. */
+static void wake_worker(futurl_executor *ex) {
+    if (atomic_load_explicit(&ex->idle, memory_order_relaxed) >
+        atomic_load_explicit(&ex->waking, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&ex->waking, 1, memory_order_seq_cst);
+        pthread_cond_signal(&ex->not_empty);
+    }
+}
+
+/* Link f at the queue's tail (its slot is already counted). */
+static void queue_link(futurl_executor *ex, futurl_future *f) {
     f->qnext = NULL;
     f->qprev = ex->tail;
     if (ex->tail)
@@ -129,7 +226,39 @@ static void queue_push(futurl_executor *ex, futurl_future *f) {
         ex->head = f;
     ex->tail = f;
     f->queued = 1;
-    ex->count++;
+}
+
+/* Move the inbox, oldest first, to the queue's tail; with `close`, leave
+ * the inbox closed. With ex->lock held. */
+static void take_inbox(futurl_executor *ex, int close) {
+    /* seq_cst: a worker that just took a wake-up's place must see what was
+     * pushed before the submitter decided not to signal (see wake_worker). */
+    futurl_future *top = atomic_load_explicit(&ex->inbox, memory_order_seq_cst);
+    futurl_future *want = close ? INBOX_CLOSED : NULL;
+    do {
+        if (top == INBOX_CLOSED || (top == NULL && !close))
+            return;
+    } while (!atomic_compare_exchange_weak_explicit(&ex->inbox, &top, want,
+                                                    memory_order_acquire,
+                                                    memory_order_relaxed));
+    futurl_future *oldest_first = NULL;
+    while (top) {
+        futurl_future *next = top->qnext;
+        top->qnext = oldest_first;
+        oldest_first = top;
+        top = next;
+    }
+    while (oldest_first) {
+        futurl_future *next = oldest_first->qnext;
+        queue_link(ex, oldest_first);
+        oldest_first = next;
+    }
+}
+
+/* Queue f without a reservation (a parked future re-entering). */
+static void queue_push(futurl_executor *ex, futurl_future *f) {
+    atomic_fetch_add_explicit(&ex->admitted, 1, memory_order_relaxed);
+    queue_link(ex, f);
 }
 
 static void queue_unlink(futurl_executor *ex, futurl_future *f) {
@@ -143,12 +272,15 @@ static void queue_unlink(futurl_executor *ex, futurl_future *f) {
         ex->tail = f->qprev;
     f->qprev = f->qnext = NULL;
     f->queued = 0;
-    ex->count--;
+    size_t released = atomic_load_explicit(&ex->released, memory_order_relaxed) + 1;
+    atomic_store_explicit(&ex->released, released, memory_order_relaxed);
     /* Wake a blocked submitter once the queue is down to half: one wake-up
      * then admits a batch, instead of a futex call and a context switch per
      * job (measured: ~11 us of CPU per request at 50k small GETs). It also
      * looks by itself every ROOM_POLL_MS (futurl__executor_submit). */
-    if (ex->blocked && ex->count <= ex->capacity / 2)
+    if (ex->blocked &&
+        queued_count(atomic_load_explicit(&ex->admitted, memory_order_relaxed), released) <=
+            ex->capacity / 2)
         pthread_cond_signal(&ex->not_full);
 }
 
@@ -263,11 +395,11 @@ static void unpark(futurl_executor *ex, futurl_future *f) {
     heap_remove(ex, f);
     f->parked = 0;
     ex->nparked--;
+    take_inbox(ex, 0); /* it goes behind what was submitted before */
     queue_push(ex, f);
     if (f->deadline_ns)
         (void)heap_insert(ex, f, f->deadline_ns); /* no memory: the job checks */
-    if (ex->idle)
-        pthread_cond_signal(&ex->not_empty);
+    wake_worker(ex);
 }
 
 
@@ -405,10 +537,24 @@ static void *worker_main(void *p) {
 
     pthread_mutex_lock(&ex->lock);
     for (;;) {
+        if (!ex->head)
+            take_inbox(ex, 0);
         while (!ex->head && !ex->closed) {
-            ex->idle++;
-            pthread_cond_wait(&ex->not_empty, &ex->lock);
-            ex->idle--;
+            /* Count ourselves idle, then look at the inbox once more: a
+             * submitter pushes, then reads `idle` (both seq_cst), so either
+             * it sees us and signals (under the lock, so not before we
+             * wait), or we see its future here. */
+            atomic_fetch_add_explicit(&ex->idle, 1, memory_order_seq_cst);
+            int slept = !inbox_has_work(ex);
+            if (slept)
+                pthread_cond_wait(&ex->not_empty, &ex->lock);
+            atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
+            /* Whoever wakes takes a pending signal's place (a spurious
+             * wake-up may take another's: that one then finds its signal
+             * gone, and looks at the queue before it sleeps again). */
+            if (slept && atomic_load_explicit(&ex->waking, memory_order_relaxed))
+                atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
+            take_inbox(ex, 0);
         }
         futurl_future *f = ex->head;
         if (!f)
@@ -561,9 +707,11 @@ futurl_status futurl_executor_create(const futurl_executor_options *opts,
     if (o.workers > MAX_WORKERS)
         return FUTURL_EINVAL;
 
-    futurl_executor *ex = calloc(1, sizeof *ex);
+    /* Aligned for the submitters' line (see struct futurl_executor). */
+    futurl_executor *ex = aligned_alloc(_Alignof(futurl_executor), sizeof *ex);
     if (!ex)
         return FUTURL_ENOMEM;
+    memset(ex, 0, sizeof *ex);
     ex->workers = calloc(o.workers, sizeof *ex->workers);
     if (!ex->workers) {
         free(ex);
@@ -639,6 +787,24 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
         return FUTURL_ENOMEM;
     f->deadline_ns = deadline_ns;
 
+    /* The common case, without the lock: room in the queue, no deadline. */
+    if (!deadline_ns && reserve_slot(ex)) {
+        f->queued = 1;
+        if (inbox_push(ex, f) != 0) {
+            unreserve_slot(ex);
+            futurl__future_discard(f);
+            return FUTURL_ESHUTDOWN;
+        }
+        if (atomic_load_explicit(&ex->idle, memory_order_seq_cst) >
+            atomic_load_explicit(&ex->waking, memory_order_seq_cst)) {
+            pthread_mutex_lock(&ex->lock);
+            wake_worker(ex);
+            pthread_mutex_unlock(&ex->lock);
+        }
+        *out = f;
+        return FUTURL_OK;
+    }
+
     /* A worker (or the timer thread) must never block on a pool: if every
      * worker did, no one would ever make room. */
     if (futurl__on_worker_thread())
@@ -647,9 +813,16 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
     int timed = futurl__deadline(timeout_ms, &deadline);
 
     futurl_status st = FUTURL_OK;
+    int expired = 0;
     pthread_mutex_lock(&ex->lock);
-    while (!ex->closed && ex->count >= ex->capacity) {
-        if (timeout_ms == 0) {
+    for (;;) {
+        if (ex->closed) {
+            st = FUTURL_ESHUTDOWN;
+            break;
+        }
+        if (reserve_slot(ex))
+            break;
+        if (timeout_ms == 0 || expired) {
             st = FUTURL_EQUEUEFULL;
             break;
         }
@@ -664,20 +837,17 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
         ex->blocked++;
         int rc = pthread_cond_timedwait(&ex->not_full, &ex->lock, poll_first ? &poll : &deadline);
         ex->blocked--;
-        if (rc == ETIMEDOUT && !poll_first && !ex->closed && ex->count >= ex->capacity) {
-            st = FUTURL_EQUEUEFULL;
-            break;
-        }
+        expired = rc == ETIMEDOUT && !poll_first; /* one last look, then give up */
     }
-    if (st == FUTURL_OK && ex->closed)
-        st = FUTURL_ESHUTDOWN;
-    if (st == FUTURL_OK && deadline_ns && heap_insert(ex, f, deadline_ns) != 0)
+    if (st == FUTURL_OK && deadline_ns && heap_insert(ex, f, deadline_ns) != 0) {
+        unreserve_slot(ex);
         st = FUTURL_ENOMEM;
+    }
     if (st == FUTURL_OK) {
-        queue_push(ex, f);
-        if (ex->idle)
-            pthread_cond_signal(&ex->not_empty);
-    } else if (ex->blocked && !ex->closed && ex->count < ex->capacity) {
+        take_inbox(ex, 0); /* those submitted before f go first */
+        queue_link(ex, f);
+        wake_worker(ex);
+    } else if (ex->blocked && !ex->closed && futurl_executor_queued(ex) < ex->capacity) {
         /* We may have swallowed a wake-up meant for room in the queue. */
         pthread_cond_signal(&ex->not_full);
     }
@@ -717,6 +887,7 @@ int futurl__executor_cancel(futurl_executor *ex, futurl_future *f) {
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
     int took = 0, dequeued = 0, running = 0;
     if (st == FUTURL_PENDING && f->queued) {
+        take_inbox(ex, 0); /* f may still be there */
         queue_unlink(ex, f);
         heap_remove(ex, f);
         if (ex->blocked) /* its slot goes to a waiting submitter now */
@@ -776,6 +947,7 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
 
     pthread_mutex_lock(&ex->lock);
     ex->closed = 1;
+    take_inbox(ex, 1); /* the last submissions; none can follow */
     futurl_future *cancelled = NULL;
     if (how == FUTURL_CANCEL_PENDING) {
         while (ex->head) {
@@ -871,8 +1043,6 @@ unsigned futurl_executor_workers(const futurl_executor *ex) {
 size_t futurl_executor_queued(futurl_executor *ex) {
     if (!ex)
         return 0;
-    pthread_mutex_lock(&ex->lock);
-    size_t n = ex->count;
-    pthread_mutex_unlock(&ex->lock);
-    return n;
+    size_t a = atomic_load_explicit(&ex->admitted, memory_order_relaxed);
+    return queued_count(a, atomic_load_explicit(&ex->released, memory_order_relaxed));
 }

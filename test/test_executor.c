@@ -1,8 +1,9 @@
 /*
  * test/test_executor.c — the run-in-executor core: options and defaults,
  * submit / submit_timeout / try_submit and backpressure, submits from
- * worker threads, worker hooks and thread names, and both shutdown modes
- * (including submitters blocked on a full queue).
+ * worker threads, worker hooks and thread names, both shutdown modes
+ * (including submitters blocked on a full queue), and the lock-free submit
+ * path (order, cancel from the inbox, wake-ups, racing shutdown).
  */
 #include "support.h"
 
@@ -251,6 +252,171 @@ START_TEST(stress_100k_exactly_once) {
     ck_assert_int_eq(atomic_load(&s.bad_callbacks), 0);
     ck_assert_uint_le(atomic_load(&s.max_queued), 16);
     futurl_executor_destroy(s.ex);
+}
+END_TEST
+
+/* --------------------------------------------- the lock-free submit path */
+
+/* Appends its number to the log: the order jobs ran in. */
+typedef struct run_log {
+    atomic_int next;
+    int order[64];
+} run_log;
+
+typedef struct logged {
+    run_log *log;
+    int id;
+} logged;
+
+static futurl_status job_log(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    (void)result;
+    logged *l = arg;
+    l->log->order[atomic_fetch_add(&l->log->next, 1)] = l->id;
+    return FUTURL_OK;
+}
+
+/* Submissions go through a newest-first inbox before the run queue: one
+ * worker must still run them oldest first, and a cancel must find a
+ * future wherever it waits (inbox or queue), every other one here. */
+START_TEST(runs_in_submission_order_and_cancels_anywhere) {
+    enum { N = 40 };
+    futurl_executor *ex = support_executor(1, 0);
+    gate g = {0};
+    static run_log log;
+    static logged args[N];
+    memset(&log, 0, sizeof log);
+    futurl_future *busy, *fs[N];
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &busy),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    for (int i = 0; i < N; i++) {
+        args[i] = (logged){&log, i};
+        ck_assert_int_eq(futurl_executor_submit(ex, job_log, &args[i], NULL, NULL, &fs[i]),
+                         FUTURL_OK);
+        if (i == N / 2) /* half already moved to the run queue, half not */
+            ck_assert_int_eq(futurl_future_cancel(fs[0]), 1);
+    }
+    ck_assert_uint_eq(futurl_executor_queued(ex), N - 1);
+    for (int i = 2; i < N; i += 2)
+        ck_assert_int_eq(futurl_future_cancel(fs[i]), 1);
+    ck_assert_uint_eq(futurl_executor_queued(ex), N / 2);
+    atomic_store(&g.open, 1);
+    ck_assert_int_eq(futurl_gather(fs, N, 10000, 0, NULL), FUTURL_OK);
+    ck_assert_int_eq(atomic_load(&log.next), N / 2);
+    for (int k = 0; k < N / 2; k++)
+        ck_assert_msg(log.order[k] == 2 * k + 1, "run %d was job %d, expected %d", k,
+                      log.order[k], 2 * k + 1);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(futurl_future_state(fs[i]), i % 2 ? FUTURL_DONE : FUTURL_CANCELLED);
+        futurl_future_free(fs[i]);
+    }
+    ck_assert_int_eq(futurl_future_wait_for(busy, 5000), FUTURL_OK);
+    futurl_future_free(busy);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* Workers that find nothing go to sleep while submitters push without the
+ * lock: one job at a time from two threads, each waited for, must never
+ * find every worker asleep with its job unseen (a lost wake-up shows here
+ * as a wait that times out). */
+typedef struct pingpong {
+    futurl_executor *ex;
+    long rounds;
+    atomic_long lost;
+} pingpong;
+
+static void *pingpong_thread(void *p) {
+    pingpong *pp = p;
+    for (long i = 0; i < pp->rounds; i++) {
+        futurl_future *f;
+        if (futurl_executor_submit(pp->ex, job_return_arg, (void *)1, NULL, NULL, &f) !=
+            FUTURL_OK)
+            return (void *)1;
+        if (futurl_future_wait_for(f, 10000) != FUTURL_OK)
+            atomic_fetch_add(&pp->lost, 1);
+        futurl_future_free(f);
+    }
+    return NULL;
+}
+
+START_TEST(single_jobs_always_wake_a_worker) {
+    static pingpong pp;
+    pp.ex = support_executor(_i == 0 ? 1 : 4, 0);
+    pp.rounds = rounds(20000);
+    atomic_store(&pp.lost, 0);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, pingpong_thread, &pp), 0);
+    for (int i = 0; i < 2; i++) {
+        void *rv;
+        pthread_join(th[i], &rv);
+        ck_assert_ptr_null(rv);
+    }
+    ck_assert_int_eq(atomic_load(&pp.lost), 0);
+    futurl_executor_destroy(pp.ex);
+}
+END_TEST
+
+/* Shutdown closes the inbox while threads still push: a submission either
+ * fails with FUTURL_ESHUTDOWN (and no future) or its future ends — run
+ * (drain) or cancelled (cancel-pending) — never left pending. */
+#define RACERS 3
+typedef struct racer {
+    futurl_executor *ex;
+    futurl_future *fs[2000];
+    int n;
+    futurl_status last;
+} racer;
+
+static void *racer_thread(void *p) {
+    racer *r = p;
+    r->n = 0;
+    for (int i = 0; i < 2000; i++) {
+        futurl_future *f = (futurl_future *)r; /* must come back NULL on error */
+        futurl_status st = futurl_executor_try_submit(r->ex, job_return_arg, (void *)1, NULL,
+                                                      NULL, &f);
+        if (st != FUTURL_OK) {
+            r->last = f == NULL ? st : FUTURL_EINVAL;
+            return NULL;
+        }
+        r->fs[r->n++] = f;
+    }
+    r->last = FUTURL_OK;
+    return NULL;
+}
+
+START_TEST(submit_racing_shutdown_never_strands_a_future) {
+    static racer rs[RACERS];
+    for (long round = 0; round < rounds(200); round++) {
+        futurl_executor *ex = support_executor(2, RACERS * 2000); /* never full */
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            rs[i].ex = ex;
+            ck_assert_int_eq(pthread_create(&th[i], NULL, racer_thread, &rs[i]), 0);
+        }
+        support_sleep_ms(round % 3); /* shut down early, mid-way or late */
+        futurl_shutdown_mode how = round % 2 ? FUTURL_DRAIN : FUTURL_CANCEL_PENDING;
+        ck_assert_int_eq(futurl_executor_shutdown(ex, how), FUTURL_OK);
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        for (int i = 0; i < RACERS; i++) {
+            ck_assert_msg(rs[i].last == FUTURL_OK || rs[i].last == FUTURL_ESHUTDOWN,
+                          "round %ld: submit ended with %s", round,
+                          futurl_err_name(rs[i].last));
+            for (int k = 0; k < rs[i].n; k++) {
+                futurl_state st = futurl_future_state(rs[i].fs[k]);
+                ck_assert_msg(st == FUTURL_DONE || (how == FUTURL_CANCEL_PENDING &&
+                                                    st == FUTURL_CANCELLED),
+                              "round %ld (%s): future %d of %d is in state %d after shutdown", round,
+                              how == FUTURL_DRAIN ? "drain" : "cancel", k, rs[i].n,
+                              (int)st);
+                futurl_future_free(rs[i].fs[k]);
+            }
+        }
+        futurl_executor_destroy(ex);
+    }
 }
 END_TEST
 
@@ -619,6 +785,13 @@ static Suite *executor_suite(void) {
     tcase_add_test(tc, shutdown_drain_runs_everything);
     tcase_add_test(tc, shutdown_cancel_pending);
     tcase_add_test(tc, shutdown_wakes_blocked_submitters);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("inbox");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, runs_in_submission_order_and_cancels_anywhere);
+    tcase_add_loop_test(tc, single_jobs_always_wake_a_worker, 0, 2);
+    tcase_add_test(tc, submit_racing_shutdown_never_strands_a_future);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stress");
