@@ -53,6 +53,12 @@ void support_fault_reset(const support_server *s);
 struct futurl_executor;
 struct futurl_executor *support_executor(unsigned workers, unsigned capacity);
 
+/* Start a GET of url on c, wait until it runs and after_s more, cancel it;
+ * checks it ends CANCELLED with its response and a curl code a cancel
+ * produces. Returns how long the cancel took to end it, in seconds. */
+struct futurl_client;
+double support_cancel_running(struct futurl_client *c, const char *url, double after_s);
+
 /* Monotonic seconds. */
 double support_now(void);
 

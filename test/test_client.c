@@ -820,31 +820,13 @@ START_TEST(test_json_errors) {
 }
 END_TEST
 
-/* Cancel a running request at the right moment; return the abort latency. */
-static double cancel_latency(futurl_client *c, const char *url, double after_s) {
-    futurl_future *f = NULL;
-    ck_assert_int_eq(futurl_get(c, url, &f), FUTURL_OK);
-    for (int i = 0; i < 5000 && futurl_future_state(f) != FUTURL_RUNNING; i++)
-        support_sleep_ms(1);
-    support_sleep_ms((long)(after_s * 1000));
-    ck_assert_int_eq(futurl_future_state(f), FUTURL_RUNNING);
-    double t0 = support_now();
-    ck_assert_int_eq(futurl_future_cancel(f), 1);
-    futurl_future_wait(f);
-    double took = support_now() - t0;
-    ck_assert_int_eq(futurl_future_state(f), FUTURL_CANCELLED);
-    ck_assert_int_eq(futurl_future_status(f), FUTURL_ECANCELED);
-    futurl_future_free(f);
-    return took;
-}
-
 START_TEST(test_cancel_running) {
     futurl_client *c = new_client(2);
     double silent = 0, flowing = 0;
     for (int i = 0; i < 3; i++) {
-        double s = cancel_latency(c, "/delay/10", 0.3 + 0.25 * i);
-        double d =
-            cancel_latency(c, "/drip?duration=10&numbytes=1000&delay=0", 0.3 + 0.25 * i);
+        double s = support_cancel_running(c, "/delay/10", 0.3 + 0.25 * i);
+        double d = support_cancel_running(c, "/drip?duration=10&numbytes=1000&delay=0",
+                                          0.3 + 0.25 * i);
         silent = s > silent ? s : silent;
         flowing = d > flowing ? d : flowing;
     }

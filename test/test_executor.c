@@ -409,8 +409,8 @@ START_TEST(submit_racing_shutdown_never_strands_a_future) {
                 futurl_state st = futurl_future_state(rs[i].fs[k]);
                 ck_assert_msg(st == FUTURL_DONE || (how == FUTURL_CANCEL_PENDING &&
                                                     st == FUTURL_CANCELLED),
-                              "round %ld (%s): future %d of %d is in state %d after shutdown", round,
-                              how == FUTURL_DRAIN ? "drain" : "cancel", k, rs[i].n,
+                              "round %ld (%s): future %d of %d is in state %d after shutdown",
+                              round, how == FUTURL_DRAIN ? "drain" : "cancel", k, rs[i].n,
                               (int)st);
                 futurl_future_free(rs[i].fs[k]);
             }

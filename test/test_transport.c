@@ -1173,42 +1173,15 @@ END_TEST
 
 /* ------------------------------------------------------------- 9 cancel */
 
-/* Start url, wait until it runs (and data_after_s more), cancel it, and
- * return how long it took to end. */
-static double cancel_after(futurl_client *c, const char *url, double after_s) {
-    futurl_future *f = NULL;
-    ck_assert_int_eq(futurl_get(c, url, &f), FUTURL_OK);
-    for (int i = 0; i < 10000 && futurl_future_state(f) != FUTURL_RUNNING; i++)
-        support_sleep_ms(1);
-    support_sleep_ms((long)(after_s * 1000));
-    ck_assert_int_eq(futurl_future_state(f), FUTURL_RUNNING);
-    double t0 = support_now();
-    ck_assert_int_eq(futurl_future_cancel(f), 1);
-    futurl_future_wait(f);
-    double took = support_now() - t0;
-    ck_assert_int_eq(futurl_future_state(f), FUTURL_CANCELLED);
-    assert_status(f, FUTURL_ECANCELED);
-    /* It ran, so the response is there, with libcurl's code for how the
-     * transfer stopped: the progress callback saw the cancel (42,
-     * CURLE_ABORTED_BY_CALLBACK), or the shut-down socket got there first
-     * (56 RECV_ERROR, 55 SEND_ERROR, 52 GOT_NOTHING, 18 PARTIAL_FILE; seen
-     * under valgrind: 56). */
-    ck_assert_ptr_nonnull(futurl_future_response(f));
-    int code = futurl_future_curl_code(f);
-    ck_assert_msg(code == 42 || code == 56 || code == 55 || code == 52 || code == 18,
-                  "curl code after cancel: %d", code);
-    futurl_future_free(f);
-    return took;
-}
-
 START_TEST(test_cancel_latency) {
     support_fault_reset(&fault);
     futurl_client *c = new_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
     const int reps = under_valgrind() ? 1 : 3;
     double flowing = 0, silent = 0, sum_f = 0, sum_s = 0;
     for (int i = 0; i < reps; i++) {
-        double d = cancel_after(c, "/stream?chunk=100&interval_ms=20", 0.2 + 0.1 * i);
-        double s = cancel_after(c, "/stall", 0.2 + 0.3 * i);
+        double d =
+            support_cancel_running(c, "/stream?chunk=100&interval_ms=20", 0.2 + 0.1 * i);
+        double s = support_cancel_running(c, "/stall", 0.2 + 0.3 * i);
         sum_f += d;
         sum_s += s;
         flowing = d > flowing ? d : flowing;
