@@ -264,8 +264,8 @@ FUTURL_API void futurl_executor_destroy(futurl_executor *ex);
 /* Number of worker threads. Thread-safety: any thread. */
 FUTURL_API unsigned futurl_executor_workers(const futurl_executor *ex);
 
-/* Number of queued (not yet running) jobs right now.
- * Thread-safety: any thread. */
+/* Number of queued (not yet running) jobs right now, counting slots that
+ * submissions in progress have reserved. Thread-safety: any thread. */
 FUTURL_API size_t futurl_executor_queued(futurl_executor *ex);
 
 /* ======================================================================== */

@@ -7,15 +7,16 @@
  * future leaves the queue at once, giving its slot back to submitters.
  *
  * Submitting does not take the executor lock: a submitter reserves a slot
- * (the atomic `admitted` count) and pushes its future onto the inbox, a lock-free
- * stack (newest first, linked through qnext). Whoever holds the lock and
- * needs the whole queue — a worker that found it empty, cancel, shutdown —
+ * (the atomic `admitted` count) and pushes its future onto the inbox, a
+ * lock-free stack (newest first, linked through qnext). Whoever holds the
+ * lock and needs the whole queue — a worker that found it empty, cancel,
+ * shutdown, a parked future re-entering, a submitter on the slow path —
  * first moves the inbox, oldest first, to the queue's tail (take_inbox).
- * So the submitting thread never waits for the lock the workers share, and
- * workers pick up a burst of submissions in one step. Only a submitter
- * that must wait for room, or whose future has a deadline (it goes into
- * the timer heap), takes the lock. Shutdown closes the inbox with a
- * sentinel: no push can succeed after the last look at it.
+ * Workers pick up a burst of submissions in one step, and a submitter
+ * takes the lock only to wake a sleeping worker that no one is waking yet
+ * (wake_worker: once per sleeper, not once per job), to wait for room, or
+ * to put a future with a deadline into the timer heap. Shutdown closes the
+ * inbox with a sentinel: no push can succeed after the last look at it.
  *
  * A job may also park its future (futurl__job_defer): the future goes back
  * to PENDING without holding a worker and waits in a timer heap — a binary
@@ -27,7 +28,9 @@
  *
  * Guarded by ex->lock: the queue (head, tail), the heap, every
  * future's queue/heap fields (queued, parked, wake_pending, heap_index,
- * wake_ns), the PENDING → RUNNING → PENDING (parked) transitions, each
+ * wake_ns; a submitter sets `queued` and `qnext` before it publishes the
+ * future on the inbox, and the lock holder that takes it acquires them),
+ * the PENDING → RUNNING → PENDING (parked) transitions, each
  * worker's `current`, the shutdown flags and the blocked count. The
  * queue's length is `admitted - released`: submitters reserve slots in
  * `admitted` without the lock, but `released` grows only under it, so a
@@ -168,7 +171,8 @@ static int reserve_slot(futurl_executor *ex) {
     for (;;) {
         size_t r = atomic_load_explicit(&ex->released_seen, memory_order_relaxed);
         if (queued_count(a, r) >= ex->capacity) {
-            /* Only grows: an old view errs on the side of full. Look at the
+            /* `released` only grows, so an old view (racing stores may even
+             * move this copy back) errs on the side of full. Look at the
              * real one. */
             r = atomic_load_explicit(&ex->released, memory_order_relaxed);
             atomic_store_explicit(&ex->released_seen, r, memory_order_relaxed);
@@ -239,8 +243,8 @@ static void take_inbox(futurl_executor *ex, int close) {
         if (top == INBOX_CLOSED || (top == NULL && !close))
             return;
     } while (!atomic_compare_exchange_weak_explicit(&ex->inbox, &top, want,
-                                                    memory_order_acquire,
-                                                    memory_order_relaxed));
+                                                    memory_order_seq_cst,
+                                                    memory_order_seq_cst));
     futurl_future *oldest_first = NULL;
     while (top) {
         futurl_future *next = top->qnext;
@@ -541,19 +545,25 @@ static void *worker_main(void *p) {
             take_inbox(ex, 0);
         while (!ex->head && !ex->closed) {
             /* Count ourselves idle, then look at the inbox once more: a
-             * submitter pushes, then reads `idle` (both seq_cst), so either
-             * it sees us and signals (under the lock, so not before we
-             * wait), or we see its future here. */
+             * submitter pushes, then reads `idle` and `waking` (all
+             * seq_cst), so either we see its future here, or it sees us —
+             * and signals (under the lock, so not before we wait) unless
+             * every idle worker already has a signal coming, each of which
+             * will take the inbox after its push. */
             atomic_fetch_add_explicit(&ex->idle, 1, memory_order_seq_cst);
             int slept = !inbox_has_work(ex);
             if (slept)
                 pthread_cond_wait(&ex->not_empty, &ex->lock);
-            atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
             /* Whoever wakes takes a pending signal's place (a spurious
              * wake-up may take another's: that one then finds its signal
-             * gone, and looks at the queue before it sleeps again). */
+             * gone, and looks at the queue before it sleeps again). Give
+             * the signal back before leaving `idle`: a submitter reads
+             * `idle` first, so it must never see us gone from `idle` but
+             * still counted in `waking` — it would skip waking another
+             * sleeper while we take only what is there now. */
             if (slept && atomic_load_explicit(&ex->waking, memory_order_relaxed))
                 atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
+            atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
             take_inbox(ex, 0);
         }
         futurl_future *f = ex->head;

@@ -90,7 +90,9 @@ struct futurl_future {
     pthread_t settling_thread;     /* runs the callbacks (set when final) */
 
     /* Guarded by the executor lock: membership of the run queue and of the
-     * timer heap (parked futures, and queued ones with a deadline). */
+     * timer heap (parked futures, and queued ones with a deadline). A
+     * submitter sets `queued` and `qnext` (the inbox link) before it
+     * publishes the future; see src/executor.c. */
     futurl_future *qprev, *qnext;
     int queued;                    /* in the run queue */
     int parked;                    /* deferred by its job, waiting to re-run */
