@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 typedef struct futurl__waiter futurl__waiter;
+typedef struct futurl__fslab futurl__fslab;
 
 /* A done-callback in the future's list. */
 typedef struct futurl__callback {
@@ -100,6 +101,8 @@ struct futurl_future {
     size_t heap_index;             /* position in the timer heap, or SIZE_MAX */
     uint64_t wake_ns;              /* heap key: when the timer acts on it */
     uint64_t deadline_ns;          /* monotonic; 0: none */
+
+    futurl__fslab *slab;           /* carved from this slab; NULL: malloc'd */
 };
 
 /* What a job returns after futurl__job_defer(): the value is ignored (the

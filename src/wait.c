@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct futurl__waiter {
     pthread_mutex_t lock;
@@ -27,6 +29,8 @@ struct futurl__waiter {
     futurl__wait_link *links; /* one per future */
     size_t n;
     size_t *log;              /* (lock) indices in completion order */
+    void *arrays;             /* links, fs and log live in this one block */
+    size_t arrays_map;        /* its mapping's size; 0: from calloc */
     size_t logged;            /* (lock) entries in log */
     size_t failures;          /* (lock) logged futures that FAILED */
     /* (lock) What the sleeping thread waits for: a wake-up for anything
@@ -46,12 +50,44 @@ void futurl__waiter_notify(futurl__waiter *w, size_t index, int failed) {
     pthread_mutex_unlock(&w->lock);
 }
 
+/* A block this large comes from mmap, populated in one call: a gather of
+ * 50,000 futures needs 2.8 MB here, and from malloc every page of it cost a
+ * page fault (an exit to the host on a virtual machine). */
+#define ARRAYS_MAP_MIN ((size_t)64 * 1024)
+
+static void arrays_free(futurl__waiter *w) {
+    if (w->arrays_map != 0)
+        munmap(w->arrays, w->arrays_map);
+    else
+        free(w->arrays);
+}
+
+/* The zeroed block of w's three arrays for n futures; -1 if out of memory. */
+static int arrays_alloc(futurl__waiter *w, size_t n) {
+    size_t m = n ? n : 1;
+    size_t size = m * (sizeof *w->links + sizeof *w->fs + sizeof *w->log);
+    char *p;
+    if (size >= ARRAYS_MAP_MIN) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        w->arrays_map = (size + page - 1) / page * page;
+        p = mmap(NULL, w->arrays_map, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+    } else if ((p = calloc(1, size)) == NULL) {
+        return -1;
+    }
+    w->arrays = p;
+    w->links = (futurl__wait_link *)(void *)p; /* the most aligned first */
+    w->fs = (futurl_future **)(void *)(p + m * sizeof *w->links);
+    w->log = (size_t *)(void *)(p + m * (sizeof *w->links + sizeof *w->fs));
+    return 0;
+}
+
 static void waiter_free(futurl__waiter *w) {
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
-    free(w->links);
-    free(w->log);
-    free(w->fs);
+    arrays_free(w);
     free(w);
 }
 
@@ -59,7 +95,8 @@ static void waiter_free(futurl__waiter *w) {
  * (already finished) or linked, never both, never neither. */
 static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__waiter **out) {
     *out = NULL;
-    if ((!fs && n) || n > SIZE_MAX / sizeof(size_t) / 4)
+    size_t per_future = sizeof(futurl__wait_link) + sizeof(futurl_future *) + sizeof(size_t);
+    if ((!fs && n) || n > SIZE_MAX / per_future)
         return FUTURL_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i])
@@ -67,22 +104,18 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
     futurl__waiter *w = calloc(1, sizeof *w);
     if (!w)
         return FUTURL_ENOMEM;
-    size_t m = n ? n : 1;
-    w->fs = malloc(m * sizeof *w->fs);
-    w->links = calloc(m, sizeof *w->links);
-    w->log = malloc(m * sizeof *w->log);
-    if (!w->fs || !w->links || !w->log || pthread_mutex_init(&w->lock, NULL) != 0) {
-        free(w->fs);
-        free(w->links);
-        free(w->log);
+    if (arrays_alloc(w, n) != 0) {
+        free(w);
+        return FUTURL_ENOMEM;
+    }
+    if (pthread_mutex_init(&w->lock, NULL) != 0) {
+        arrays_free(w);
         free(w);
         return FUTURL_ENOMEM;
     }
     if (futurl__cond_init(&w->cond) != 0) {
         pthread_mutex_destroy(&w->lock);
-        free(w->fs);
-        free(w->links);
-        free(w->log);
+        arrays_free(w);
         free(w);
         return FUTURL_ENOMEM;
     }

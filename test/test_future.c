@@ -406,6 +406,66 @@ START_TEST(watchers_race_completion) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ memory */
+
+/* Futures made in bulk come from slabs (src/future.c): they must outlive
+ * the thread that made them, be freed from any thread in any order, and
+ * come back clean when a slab is reused. */
+#define BULK 3000
+
+struct bulk {
+    futurl_executor *ex;
+    futurl_future *fs[BULK];
+    long base;
+};
+
+static void *bulk_submit(void *p) {
+    struct bulk *b = p;
+    for (long i = 0; i < BULK; i++)
+        ck_assert_int_eq(futurl_executor_submit(b->ex, job_nop, (void *)(intptr_t)(b->base + i),
+                                                NULL, NULL, &b->fs[i]),
+                         FUTURL_OK);
+    return NULL;
+}
+
+/* Frees the futures with an odd index, last first. */
+static void *bulk_free_odd(void *p) {
+    struct bulk *b = p;
+    for (long i = BULK - 1; i >= 0; i--)
+        if (i % 2 == 1)
+            futurl_future_free(b->fs[i]);
+    return NULL;
+}
+
+START_TEST(bulk_futures_outlive_their_thread) {
+    futurl_executor *ex = support_executor(2, 4096);
+    static struct bulk b[2];
+    long n = rounds(20);
+    for (long r = 0; r < n; r++) {
+        long k = r % 2;
+        b[k].ex = ex;
+        b[k].base = r * BULK;
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, bulk_submit, &b[k]), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0); /* the maker is gone */
+        futurl_gather_counts counts;
+        ck_assert_int_eq(futurl_gather(b[k].fs, BULK, 20000, 0, &counts), FUTURL_OK);
+        ck_assert_uint_eq(counts.ok, BULK);
+        for (long i = 0; i < BULK; i++) {
+            ck_assert_int_eq(futurl_future_state(b[k].fs[i]), FUTURL_DONE);
+            ck_assert_ptr_eq(futurl_future_result(b[k].fs[i]), (void *)(intptr_t)(b[k].base + i));
+        }
+        /* Half freed by another thread while this one makes the next
+         * batch from the slabs the first half gives back. */
+        ck_assert_int_eq(pthread_create(&t, NULL, bulk_free_odd, &b[k]), 0);
+        for (long i = 0; i < BULK; i += 2)
+            futurl_future_free(b[k].fs[i]);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+    }
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
 static Suite *future_suite(void) {
     Suite *s = suite_create("future");
     TCase *tc = tcase_create("state");
@@ -424,6 +484,11 @@ static Suite *future_suite(void) {
     tcase_add_test(tc, watchers_race_completion);
     tcase_add_test(tc, free_from_callback_thread);
     tcase_add_test(tc, many_waiters_one_future);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("memory");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, bulk_futures_outlive_their_thread);
     suite_add_tcase(s, tc);
     return s;
 }
