@@ -341,7 +341,7 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
     while (end > value && is_ows(end[-1]))
         end--;
 
-    if (futurl__ascii_ieq(line, name_len, "set-cookie", 10))
+    if (name_len == 10 && futurl__ascii_ieq(line, name_len, "set-cookie", 10))
         b->saw_set_cookie = 1;
     if (b->count == b->index_cap) {
         size_t cap = b->index_cap ? 2 * b->index_cap : 32;
@@ -351,14 +351,18 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
         b->index = p;
         b->index_cap = cap;
     }
+    /* "name\0value\0", room made once (this runs for every header line). */
+    size_t value_len = (size_t)(end - value);
     size_t name_at = b->hdr.len, value_at = name_at + name_len + 1;
-    if (value_at + (size_t)(end - value) >= UINT32_MAX)
+    if (value_at + value_len >= UINT32_MAX ||
+        futurl__buf_reserve(&b->hdr, name_len + value_len + 2) != 0)
         return -1;
-    if (futurl__buf_append(&b->hdr, line, name_len) != 0 ||
-        futurl__buf_append(&b->hdr, "", 1) != 0 ||
-        futurl__buf_append(&b->hdr, value, (size_t)(end - value)) != 0 ||
-        futurl__buf_append(&b->hdr, "", 1) != 0)
-        return -1;
+    char *out = b->hdr.data + name_at;
+    memcpy(out, line, name_len);
+    out[name_len] = '\0';
+    memcpy(out + name_len + 1, value, value_len);
+    out[name_len + 1 + value_len] = '\0';
+    b->hdr.len = value_at + value_len + 1;
     b->index[b->count].name = (uint32_t)name_at;
     b->index[b->count].value = (uint32_t)value_at;
     b->count++;
