@@ -110,15 +110,7 @@ int futurl__deadline(long timeout_ms, struct timespec *ts) {
 #if CACHE_MAX > 0
 #include <sys/mman.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MALLOCLIKE_BLOCK
-#define VALGRIND_MALLOCLIKE_BLOCK(addr, size, rz, zeroed) ((void)0)
-#define VALGRIND_FREELIKE_BLOCK(addr, rz) ((void)0)
-#endif
+#include "memcheck.h"
 
 #define SLAB_BYTES (64u * 1024u)
 #define SLAB_AFTER 256u /* futures a thread takes from malloc before it carves */

@@ -13,19 +13,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-/* memcheck's client requests, when valgrind's headers are there: no-ops
- * unless the program runs under valgrind. */
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MALLOCLIKE_BLOCK
-#define VALGRIND_MALLOCLIKE_BLOCK(addr, size, rz, zeroed) ((void)0)
-#define VALGRIND_FREELIKE_BLOCK(addr, rz) ((void)0)
-#endif
 
 #include "future.h"
+#include "memcheck.h"
 
 /* Bodies up to this size are copied into the response's own block (one
  * malloc for the whole response); larger ones are handed over as they are. */
