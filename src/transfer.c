@@ -871,8 +871,8 @@ futurl_status futurl__http_job(futurl_job *job, void *arg, void **result) {
     /* Retry-After matters only for a 429 hold or a retry; a success that is
      * not a retried status needs no header lookup. */
     int may_wait = status == 429 || st != FUTURL_OK || futurl__retry_status(p, status);
-    const char *ra = resp != NULL && may_wait ? futurl_response_header(resp, "Retry-After")
-                                              : NULL;
+    const char *ra =
+        resp != NULL && may_wait ? futurl_response_header(resp, "Retry-After") : NULL;
     if (ra != NULL && futurl__retry_after_parse(ra, time(NULL), &retry_after)) {
         if (retry_after > p->max_delay_ms)
             retry_after = p->max_delay_ms;

@@ -95,7 +95,8 @@ static void waiter_free(futurl__waiter *w) {
  * (already finished) or linked, never both, never neither. */
 static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__waiter **out) {
     *out = NULL;
-    size_t per_future = sizeof(futurl__wait_link) + sizeof(futurl_future *) + sizeof(size_t);
+    size_t per_future =
+        sizeof(futurl__wait_link) + sizeof(futurl_future *) + sizeof(size_t);
     if ((!fs && n) || n > SIZE_MAX / per_future)
         return FUTURL_EINVAL;
     for (size_t i = 0; i < n; i++)

@@ -421,10 +421,12 @@ struct bulk {
 
 static void *bulk_submit(void *p) {
     struct bulk *b = p;
-    for (long i = 0; i < BULK; i++)
-        ck_assert_int_eq(futurl_executor_submit(b->ex, job_nop, (void *)(intptr_t)(b->base + i),
-                                                NULL, NULL, &b->fs[i]),
-                         FUTURL_OK);
+    for (long i = 0; i < BULK; i++) {
+        void *arg = (void *)(intptr_t)(b->base + i);
+        futurl_status st =
+            futurl_executor_submit(b->ex, job_nop, arg, NULL, NULL, &b->fs[i]);
+        ck_assert_int_eq(st, FUTURL_OK);
+    }
     return NULL;
 }
 
@@ -453,7 +455,8 @@ START_TEST(bulk_futures_outlive_their_thread) {
         ck_assert_uint_eq(counts.ok, BULK);
         for (long i = 0; i < BULK; i++) {
             ck_assert_int_eq(futurl_future_state(b[k].fs[i]), FUTURL_DONE);
-            ck_assert_ptr_eq(futurl_future_result(b[k].fs[i]), (void *)(intptr_t)(b[k].base + i));
+            ck_assert_ptr_eq(futurl_future_result(b[k].fs[i]),
+                             (void *)(intptr_t)(b[k].base + i));
         }
         /* Half freed by another thread while this one makes the next
          * batch from the slabs the first half gives back. */
