@@ -331,7 +331,7 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
     while (end > value && is_ows(end[-1]))
         end--;
 
-    if (name_len == 10 && futurl__ascii_ieq(line, name_len, "set-cookie", 10))
+    if (futurl__ascii_ieq(line, name_len, "set-cookie", 10))
         b->saw_set_cookie = 1;
     if (b->count == b->index_cap) {
         size_t cap = b->index_cap ? 2 * b->index_cap : 32;
