@@ -78,19 +78,17 @@ int futurl__deadline(long timeout_ms, struct timespec *ts) {
  * where they came from. The cache is emptied when its thread exits.
  *
  * Where they come from: a thread that submits in bulk (more than
- * SLAB_AFTER futures) carves them one after another from a slab, a
- * SLAB_BYTES mapping populated in one call (MAP_POPULATE), as workers do
- * for responses (src/response.c). A gather of 50,000 requests keeps 50,000
- * futures alive at once; from malloc each fresh page cost a page fault,
- * ~3,000 of them in S1, and a fault is an exit to the host on a virtual
- * machine. Cells are 64-byte aligned, so two futures finished by two
+ * SLAB_AFTER futures) carves them one after another from a slab (pool.h),
+ * a 64 KiB mapping populated in one call, as workers do for responses. A
+ * gather of 50,000 requests keeps 50,000 futures alive at once; from
+ * malloc each fresh page cost a page fault, ~3,000 of them in S1, and a
+ * fault is an exit to the host on a virtual machine. Cells are 64-byte aligned, so two futures finished by two
  * workers never share a cache line.
  *
- * A slab counts its live futures (cached ones included) plus one while its
- * thread still carves it; the last to let go puts it on a short list of
- * spares or unmaps it. The price, as for responses: one future kept alive
- * keeps its slab (at most SLAB_BYTES) mapped, and a thread keeps the slab
- * it carves until it exits.
+ * A cached future still counts in its slab; an empty slab goes back to a
+ * process-wide pool of SLAB_SPARES spares or is unmapped. The price, as
+ * for responses: one future kept alive keeps its slab mapped, and a
+ * thread keeps the slab it carves until it exits.
  *
  * All of it is off under the sanitizers, so that they still see every use
  * after free; under valgrind each carved future is announced as a heap
@@ -108,76 +106,31 @@ int futurl__deadline(long timeout_ms, struct timespec *ts) {
 #endif
 
 #if CACHE_MAX > 0
-#include <sys/mman.h>
-
-#include "memcheck.h"
-
-#define SLAB_BYTES (64u * 1024u)
 #define SLAB_AFTER 256u /* futures a thread takes from malloc before it carves */
 #define SLAB_SPARES 16u /* empty slabs kept for reuse, process-wide */
-#define CELL ((sizeof(futurl_future) + 63u) & ~(size_t)63u)
-
-struct futurl__fslab {
-    atomic_size_t refs; /* futures carved from it and not given back, +1 while carved */
-};
-#define SLAB_HEADER ((size_t)64) /* the cells start on a cache line */
-
-static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *spares[SLAB_SPARES]; /* (spare_lock) */
-static unsigned spare_count;      /* (spare_lock) */
-
-static void slab_unref(futurl__fslab *k) {
-    if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    pthread_mutex_lock(&spare_lock);
-    int kept = spare_count < SLAB_SPARES;
-    if (kept)
-        spares[spare_count++] = k;
-    pthread_mutex_unlock(&spare_lock);
-    if (!kept)
-        munmap(k, SLAB_BYTES);
-}
-
-/* An empty slab with one reference (its carver's), or NULL. */
-static futurl__fslab *slab_new(void) {
-    void *m = NULL;
-    pthread_mutex_lock(&spare_lock);
-    if (spare_count > 0)
-        m = spares[--spare_count];
-    pthread_mutex_unlock(&spare_lock);
-    if (m == NULL) {
-        m = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (m == MAP_FAILED)
-            return NULL;
-    }
-    futurl__fslab *k = m;
-    atomic_init(&k->refs, 1);
-    return k;
-}
+#define CELL_ALIGN 64u  /* no two futures share a cache line */
 
 typedef struct future_cache {
     futurl_future *head; /* linked through qnext */
     unsigned count;
-    unsigned long allocated; /* by this thread, up to SLAB_AFTER */
-    futurl__fslab *slab;     /* being carved (holds a reference), or NULL */
-    size_t slab_used;        /* bytes of it handed out, the header included */
+    unsigned long allocated;   /* by this thread, up to SLAB_AFTER */
+    futurl__slab_cursor slabs; /* where this thread carves futures */
 } future_cache;
 
 static _Thread_local future_cache *thread_cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static int cache_key_ok;
+/* The process-wide pool of spare slabs (NULL if it could not be made:
+ * empty slabs are unmapped then). Never closed. */
+static futurl__body_pool *spare_slabs;
 
 /* Give f's memory back to its slab or to malloc. */
 static void future_release_memory(futurl_future *f) {
-    futurl__fslab *k = f->slab;
-    if (k == NULL) {
+    if (f->slab != NULL)
+        futurl__slab_free(f->slab, f);
+    else
         free(f);
-        return;
-    }
-    VALGRIND_FREELIKE_BLOCK(f, 0);
-    slab_unref(k);
 }
 
 static void cache_destroy(void *p) {
@@ -187,13 +140,13 @@ static void cache_destroy(void *p) {
         future_release_memory(c->head);
         c->head = next;
     }
-    if (c->slab != NULL)
-        slab_unref(c->slab);
+    futurl__slab_cursor_release(&c->slabs);
     free(c);
 }
 
 static void cache_key_init(void) {
     cache_key_ok = pthread_key_create(&cache_key, cache_destroy) == 0;
+    spare_slabs = futurl__body_pool_new(SLAB_SPARES, SLAB_SPARES * FUTURL__SLAB_BYTES);
 }
 
 static future_cache *cache_of_thread(void) {
@@ -208,24 +161,15 @@ static future_cache *cache_of_thread(void) {
     return thread_cache;
 }
 
-/* A zeroed cell from c's slab, taking a new slab when it is full; NULL
- * when no slab can be had. */
+/* A zeroed future from c's slab; NULL when no slab can be had. */
 static futurl_future *slab_carve(future_cache *c) {
-    if (c->slab == NULL || SLAB_BYTES - c->slab_used < CELL) {
-        futurl__fslab *k = slab_new();
-        if (k == NULL)
-            return NULL;
-        if (c->slab != NULL)
-            slab_unref(c->slab); /* the carver's reference */
-        c->slab = k;
-        c->slab_used = SLAB_HEADER;
-    }
-    futurl_future *f = (futurl_future *)(void *)((char *)c->slab + c->slab_used);
-    c->slab_used += CELL;
-    atomic_fetch_add_explicit(&c->slab->refs, 1, memory_order_relaxed);
-    VALGRIND_MALLOCLIKE_BLOCK(f, sizeof *f, 0, 0);
+    futurl__slab *k;
+    futurl_future *f =
+        futurl__slab_carve(&c->slabs, spare_slabs, sizeof *f, CELL_ALIGN, &k);
+    if (f == NULL)
+        return NULL;
     memset(f, 0, sizeof *f); /* a spare slab is not zero */
-    f->slab = c->slab;
+    f->slab = k;
     return f;
 }
 
@@ -233,7 +177,7 @@ static futurl_future *future_alloc(void) {
     future_cache *c = cache_of_thread();
     if (c && c->head) {
         futurl_future *f = c->head;
-        futurl__fslab *k = f->slab;
+        futurl__slab *k = f->slab;
         c->head = f->qnext;
         c->count--;
         memset(f, 0, sizeof *f);

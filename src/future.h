@@ -40,13 +40,13 @@
 #define FUTURL_SRC_FUTURE_H
 
 #include "futurl.h"
+#include "pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct futurl__waiter futurl__waiter;
-typedef struct futurl__fslab futurl__fslab;
 
 /* A done-callback in the future's list. */
 typedef struct futurl__callback {
@@ -102,7 +102,7 @@ struct futurl_future {
     uint64_t wake_ns;              /* heap key: when the timer acts on it */
     uint64_t deadline_ns;          /* monotonic; 0: none */
 
-    futurl__fslab *slab;           /* carved from this slab; NULL: malloc'd */
+    futurl__slab *slab;            /* carved from this slab; NULL: malloc'd */
 };
 
 /* What a job returns after futurl__job_defer(): the value is ignored (the

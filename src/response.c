@@ -6,7 +6,6 @@
  */
 #include "response.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,7 +14,6 @@
 #include <cjson/cJSON.h>
 
 #include "future.h"
-#include "memcheck.h"
 
 /* Bodies up to this size are copied into the response's own block (one
  * malloc for the whole response); larger ones are handed over as they are. */
@@ -56,97 +54,11 @@ static void body_release(char *data, size_t map) {
  * Reuse: freeing a response unmapped its large body and the next large
  * body mapped and populated fresh pages again (mmap + zeroing + munmap:
  * with the pool, 1 MiB downloads took 1470 -> 522 µs of CPU each). A
- * freed body's mapping goes
- * back to its client's pool instead, and the next body announced at a
- * size it fits takes it. Bounded: at most max_count mappings and
- * max_bytes in all; beyond that a mapping is unmapped as before.
- * Responses are freed by any thread, so one mutex guards the slots (held
- * for a few loads and stores, never across a system call). The pool lives
- * until the client has closed it and the last response holding a
- * reference (one per pooled body handed over) is freed: a response may
- * outlive its client.
+ * freed body's mapping goes back to its client's pool (pool.h) instead,
+ * and the next body announced at a size it fits takes it. Bounded: at most
+ * max_count mappings and max_bytes in all; beyond that a mapping is
+ * unmapped as before.
  */
-struct futurl__body_pool {
-    pthread_mutex_t lock;
-    atomic_size_t refs; /* the client's, plus one per response with a mapping */
-    int closed;         /* the client is gone: unmap whatever comes back */
-    size_t count, max_count, bytes, max_bytes;
-    struct pool_slot {
-        char *data;
-        size_t map;
-    } slot[];
-};
-
-futurl__body_pool *futurl__body_pool_new(size_t max_count, size_t max_bytes) {
-    futurl__body_pool *p = calloc(1, sizeof *p + max_count * sizeof p->slot[0]);
-    if (p == NULL)
-        return NULL;
-    if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        free(p);
-        return NULL;
-    }
-    atomic_init(&p->refs, 1);
-    p->max_count = max_count;
-    p->max_bytes = max_bytes;
-    return p;
-}
-
-static void pool_unref(futurl__body_pool *p) {
-    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    for (size_t i = 0; i < p->count; i++) /* none once closed; kept for safety */
-        munmap(p->slot[i].data, p->slot[i].map);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
-}
-
-void futurl__body_pool_close(futurl__body_pool *p) {
-    if (p == NULL)
-        return;
-    pthread_mutex_lock(&p->lock);
-    p->closed = 1;
-    size_t n = p->count;
-    p->count = 0;
-    p->bytes = 0;
-    pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; i < n; i++) /* nobody else reads the slots once closed */
-        munmap(p->slot[i].data, p->slot[i].map);
-    pool_unref(p);
-}
-
-/* A cached mapping of at least need bytes and at most twice that (a small
- * body must not pin a huge one); NULL if none. */
-static char *pool_take(futurl__body_pool *p, size_t need, size_t *map) {
-    char *data = NULL;
-    pthread_mutex_lock(&p->lock);
-    size_t best = p->count;
-    for (size_t i = 0; i < p->count; i++)
-        if (p->slot[i].map >= need && p->slot[i].map / 2 <= need &&
-            (best == p->count || p->slot[i].map < p->slot[best].map))
-            best = i;
-    if (best < p->count) {
-        data = p->slot[best].data;
-        *map = p->slot[best].map;
-        p->bytes -= *map;
-        p->slot[best] = p->slot[--p->count];
-    }
-    pthread_mutex_unlock(&p->lock);
-    return data;
-}
-
-/* Keep data, a mapping of map bytes, for reuse, or unmap it. */
-static void pool_give(futurl__body_pool *p, char *data, size_t map) {
-    int kept = 0;
-    pthread_mutex_lock(&p->lock);
-    if (!p->closed && p->count < p->max_count && map <= p->max_bytes - p->bytes) {
-        p->slot[p->count++] = (struct pool_slot){data, map};
-        p->bytes += map;
-        kept = 1;
-    }
-    pthread_mutex_unlock(&p->lock);
-    if (!kept)
-        munmap(data, map);
-}
 
 /* ------------------------------------------------------------ response slabs */
 
@@ -156,16 +68,11 @@ static void pool_give(futurl__body_pool *p, char *data, size_t map) {
  * machine a first touch of a page costs ~10 µs (a fault and an exit to the
  * host): measured in S1, keeping 400 bytes per request from malloc cost
  * more CPU than the request itself. So a worker carves its small responses
- * one after another from a slab, a SLAB_BYTES mapping populated in one call
- * (MAP_POPULATE), and takes the next slab when one is full.
- *
- * A slab counts its responses plus one while its worker still carves it;
- * the last to let go gives it back to the client's slab pool (or unmaps
- * it), so a slab is reused whole without another page fault. The price:
- * one response kept alive keeps its slab (at most SLAB_BYTES) mapped.
- * Off under AddressSanitizer (it must see every response); under valgrind
- * each carved response is announced as a heap block, so memcheck still
- * reports a leaked or reused one.
+ * one after another from a slab (pool.h), a 64 KiB mapping populated in
+ * one call, and a slab goes back whole to the client's slab pool when its
+ * last response is freed. The price: one response kept alive keeps its
+ * slab mapped. Larger responses (over a quarter of a slab) use malloc.
+ * Off under AddressSanitizer (it must see every response).
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define SLABS 0
@@ -178,68 +85,12 @@ static void pool_give(futurl__body_pool *p, char *data, size_t map) {
 #define SLABS 1
 #endif
 
-#define SLAB_BYTES (64u * 1024u)
-#define SLAB_MAX_CARVE (SLAB_BYTES / 4) /* larger responses use malloc */
 #define SLAB_ALIGN 16u
-
-struct futurl__slab {
-    atomic_size_t refs; /* responses carved from it, +1 while a worker carves it */
-    size_t map;         /* the mapping's size */
-    futurl__body_pool *pool; /* a reference: where it goes back; may be NULL */
-};
-#define SLAB_HEADER ((sizeof(futurl__slab) + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1))
-
-static void slab_unref(futurl__slab *k) {
-    if (atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    futurl__body_pool *p = k->pool;
-    if (p != NULL) {
-        pool_give(p, (char *)k, k->map);
-        pool_unref(p);
-    } else {
-        munmap(k, k->map);
-    }
-}
-
-/* size bytes (a response) from b's slab, taking a new slab when it is full;
- * NULL (use malloc) when size is large or no slab can be had. */
-static void *slab_carve(futurl__response_builder *b, size_t size, futurl__slab **from) {
-    if (!SLABS || size > SLAB_MAX_CARVE)
-        return NULL;
-    size = (size + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1);
-    if (b->slab == NULL || b->slab->map - b->slab_used < size) {
-        if (b->slab != NULL)
-            slab_unref(b->slab); /* the worker's own reference */
-        b->slab = NULL;
-        size_t map = SLAB_BYTES;
-        char *m = b->slab_pool != NULL ? pool_take(b->slab_pool, SLAB_BYTES, &map) : NULL;
-        if (m == NULL) {
-            m = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-            if (m == MAP_FAILED)
-                return NULL;
-        }
-        futurl__slab *k = (futurl__slab *)(void *)m;
-        atomic_init(&k->refs, 1);
-        k->map = map;
-        k->pool = b->slab_pool;
-        if (k->pool != NULL)
-            atomic_fetch_add_explicit(&k->pool->refs, 1, memory_order_relaxed);
-        b->slab = k;
-        b->slab_used = SLAB_HEADER;
-    }
-    char *p = (char *)b->slab + b->slab_used;
-    b->slab_used += size;
-    atomic_fetch_add_explicit(&b->slab->refs, 1, memory_order_relaxed);
-    *from = b->slab;
-    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 0);
-    return p;
-}
 
 /* Give up the builder's body buffer: a mapping back to the pool. */
 static void builder_release(futurl__response_builder *b) {
     if (b->body_map != 0 && b->pool != NULL)
-        pool_give(b->pool, b->body.data, b->body_map);
+        futurl__pool_give(b->pool, b->body.data, b->body_map);
     else
         body_release(b->body.data, b->body_map);
     b->body = (futurl__buf){0};
@@ -276,9 +127,7 @@ void futurl__builder_reset(futurl__response_builder *b) {
 
 void futurl__builder_free(futurl__response_builder *b) {
     builder_release(b);
-    if (b->slab != NULL)
-        slab_unref(b->slab);
-    b->slab = NULL;
+    futurl__slab_cursor_release(&b->slabs);
     futurl__buf_free(&b->hdr);
     free(b->index);
     b->index = NULL;
@@ -368,7 +217,7 @@ int futurl__builder_body_reserve(futurl__response_builder *b, size_t expected) {
     if (expected < MAP_BODY_MIN)
         return body_grow(b, expected + 1);
     size_t map = page_round(expected + 1);
-    void *p = b->pool != NULL ? pool_take(b->pool, map, &map) : NULL;
+    void *p = b->pool != NULL ? futurl__pool_take(b->pool, map, &map) : NULL;
     if (p == NULL) {
         p = mmap(NULL, map, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -401,7 +250,8 @@ futurl_response *futurl__builder_finish(futurl__response_builder *b,
                   b->hdr.len + url_size + (inline_body ? body_len + 1 : 0);
 
     futurl__slab *slab = NULL;
-    futurl_response *r = slab_carve(b, size, &slab);
+    futurl_response *r =
+        SLABS ? futurl__slab_carve(&b->slabs, b->slab_pool, size, SLAB_ALIGN, &slab) : NULL;
     if (r == NULL && (r = malloc(size)) == NULL)
         return NULL;
     r->slab = slab;
@@ -435,7 +285,7 @@ futurl_response *futurl__builder_finish(futurl__response_builder *b,
         r->body_map = b->body_map;
         r->pool = b->body_map != 0 ? b->pool : NULL;
         if (r->pool != NULL)
-            atomic_fetch_add_explicit(&r->pool->refs, 1, memory_order_relaxed);
+            futurl__pool_ref(r->pool);
         b->body = (futurl__buf){0};
         b->body_map = 0;
     }
@@ -458,16 +308,14 @@ void futurl__response_free(void *response) {
         free(cache);
     }
     if (r->pool != NULL) {
-        pool_give(r->pool, r->body_owned, r->body_map);
-        pool_unref(r->pool);
+        futurl__pool_give(r->pool, r->body_owned, r->body_map);
+        futurl__pool_unref(r->pool);
     } else {
         body_release(r->body_owned, r->body_map);
     }
     free(r->retry_log);
     if (r->slab != NULL) {
-        futurl__slab *slab = r->slab;
-        VALGRIND_FREELIKE_BLOCK(r, 0);
-        slab_unref(slab);
+        futurl__slab_free(r->slab, r);
     } else {
         free(r);
     }

@@ -14,6 +14,7 @@
 
 #include "futurl.h"
 #include "http.h"
+#include "pool.h"
 
 typedef struct futurl__header_ref {
     const char *name, *value; /* both inside the response's block */
@@ -37,13 +38,6 @@ typedef struct futurl__response_info {
     double elapsed, connect_time, ttfb;
 } futurl__response_info;
 
-/* Large body mappings kept for reuse, shared by a client's workers and by
- * the responses they made (response.c). */
-typedef struct futurl__body_pool futurl__body_pool;
-
-/* A populated mapping that small responses are carved from (response.c). */
-typedef struct futurl__slab futurl__slab;
-
 struct futurl_response {
     futurl__response_info info; /* info.url points into the block */
     const char *body;           /* NUL-terminated, never NULL */
@@ -65,8 +59,7 @@ typedef struct futurl__response_builder {
     size_t body_map;  /* != 0: body.data is a mapping of this size (cap) */
     futurl__body_pool *pool; /* borrowed (the client's), may be NULL */
     futurl__body_pool *slab_pool; /* borrowed (the client's): spare slabs, may be NULL */
-    futurl__slab *slab;      /* the slab being carved (holds a reference), or NULL */
-    size_t slab_used;        /* bytes of it handed out, its header included */
+    futurl__slab_cursor slabs;    /* where small responses are carved */
     futurl__buf hdr;  /* "name\0value\0" for each line of the current block */
     struct {
         uint32_t name, value; /* offsets into hdr */
@@ -75,14 +68,6 @@ typedef struct futurl__response_builder {
     uint64_t bytes;
     int saw_set_cookie; /* in any block, redirects included */
 } futurl__response_builder;
-
-/* A pool keeping at most max_count mappings of max_bytes in all; NULL
- * when out of memory. */
-futurl__body_pool *futurl__body_pool_new(size_t max_count, size_t max_bytes);
-
-/* The owner's release: unmap what is cached and stop caching; the pool
- * itself goes when the last response holding a reference is freed. */
-void futurl__body_pool_close(futurl__body_pool *pool);
 
 /* Forget the last transfer (keeps the buffers for the next one). */
 void futurl__builder_reset(futurl__response_builder *b);
