@@ -5,6 +5,7 @@
  * and cancellation of queued work belong to src/executor.c.
  */
 #include "future.h"
+#include "memcheck.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -94,14 +95,9 @@ int futurl__deadline(long timeout_ms, struct timespec *ts) {
  * after free; under valgrind each carved future is announced as a heap
  * block.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if FUTURL__ASAN || FUTURL__TSAN
 #define CACHE_MAX 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CACHE_MAX 0
-#endif
-#endif
-#ifndef CACHE_MAX
+#else
 #define CACHE_MAX 64
 #endif
 

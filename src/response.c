@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "future.h"
+#include "memcheck.h"
 
 /* Bodies up to this size are copied into the response's own block (one
  * malloc for the whole response); larger ones are handed over as they are. */
@@ -74,16 +75,7 @@ static void body_release(char *data, size_t map) {
  * slab mapped. Larger responses (over a quarter of a slab) use malloc.
  * Off under AddressSanitizer (it must see every response).
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLABS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLABS 0
-#endif
-#endif
-#ifndef SLABS
-#define SLABS 1
-#endif
+#define SLABS (!FUTURL__ASAN)
 
 #define SLAB_ALIGN 16u
 

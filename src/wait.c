@@ -16,6 +16,7 @@
  * Lock order: future lock → waiter lock.
  */
 #include "future.h"
+#include "memcheck.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,8 +53,9 @@ void futurl__waiter_notify(futurl__waiter *w, size_t index, int failed) {
 
 /* A block this large comes from mmap, populated in one call: a gather of
  * 50,000 futures needs 2.8 MB here, and from malloc every page of it cost a
- * page fault (an exit to the host on a virtual machine). */
-#define ARRAYS_MAP_MIN ((size_t)64 * 1024)
+ * page fault (an exit to the host on a virtual machine). Never under
+ * AddressSanitizer, which must see every block. */
+#define ARRAYS_MAP_MIN (FUTURL__ASAN ? SIZE_MAX : (size_t)64 * 1024)
 
 static void arrays_free(futurl__waiter *w) {
     if (w->arrays_map != 0)
