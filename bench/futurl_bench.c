@@ -20,6 +20,10 @@
  *       futurl_get futures are queued and the growth of VmRSS and of malloc's
  *       bytes in use is divided by QUEUED, minus the URL's own strlen+1.
  *       The futures are then cancelled (nothing is fetched).
+ *   futurl_bench startup URL WORKERS ROUNDS
+ *       Start-up cost: ROUNDS times, futurl_client_create with WORKERS
+ *       workers, one futurl_get of URL waited for, futurl_client_destroy;
+ *       p50/p90 of create alone and of create to first response, in ms.
  * Prints one JSON result line (see common.h).
  */
 #include "common.h"
@@ -304,6 +308,53 @@ static int run_memory(const char *url, long n) {
     return cancelled == n && queued == (size_t)n ? 0 : 1;
 }
 
+static int run_startup(const char *url, long nw, long rounds) {
+    double *create_ms = xcalloc((size_t)rounds, sizeof *create_ms);
+    double *first_ms = xcalloc((size_t)rounds, sizeof *first_ms);
+    futurl_status s = futurl_global_init();
+    if (s != FUTURL_OK)
+        die_status("futurl_global_init", s);
+    long ok = 0;
+    double t_all = bench_now();
+    for (long r = 0; r < rounds; r++) {
+        futurl_client_options o;
+        futurl_client_options_init(&o);
+        o.workers = (unsigned)nw;
+        futurl_client *c;
+        double t0 = bench_now();
+        s = futurl_client_create(&o, &c);
+        if (s != FUTURL_OK)
+            die_status("futurl_client_create", s);
+        create_ms[r] = (bench_now() - t0) * 1e3;
+        futurl_future *f;
+        s = futurl_get(c, url, &f);
+        if (s != FUTURL_OK)
+            die_status("futurl_get", s);
+        (void)futurl_future_wait(f);
+        first_ms[r] = (bench_now() - t0) * 1e3;
+        uint64_t bytes = 0;
+        ok += check_response(f, &bytes);
+        futurl_future_free(f);
+        futurl_client_destroy(c);
+    }
+    double secs = bench_now() - t_all;
+    futurl_global_cleanup();
+    qsort(create_ms, (size_t)rounds, sizeof *create_ms, cmp_double);
+    qsort(first_ms, (size_t)rounds, sizeof *first_ms, cmp_double);
+    size_t p50 = (size_t)rounds / 2, p90 = (size_t)(rounds * 9 / 10);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             ",\"workers\":%ld,\"create_ms_p50\":%.3f,\"create_ms_p90\":%.3f,"
+             "\"first_response_ms_p50\":%.3f,\"first_response_ms_p90\":%.3f",
+             nw, create_ms[p50], create_ms[p90], first_ms[p50], first_ms[p90]);
+    bench_report("futurl", rounds, ok, 0, secs,
+                 FUTURL_DEFAULTS_TEXT ", client created, one GET, destroyed, per round",
+                 extra);
+    free(create_ms);
+    free(first_ms);
+    return ok == rounds ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "http") == 0)
         return run_http(argc, argv);
@@ -315,9 +366,13 @@ int main(int argc, char **argv) {
                            bench_parse_count("WORKERS", argv[3]));
     if (argc == 4 && strcmp(argv[1], "memory") == 0)
         return run_memory(argv[2], bench_parse_count("QUEUED", argv[3]));
+    if (argc == 5 && strcmp(argv[1], "startup") == 0)
+        return run_startup(argv[2], bench_parse_count("WORKERS", argv[3]),
+                           bench_parse_count("ROUNDS", argv[4]));
     fprintf(stderr, "usage: futurl_bench http URL REQUESTS WORKERS WINDOW [nojar]\n"
                     "       futurl_bench throughput JOBS WORKERS\n"
                     "       futurl_bench latency SAMPLES WORKERS\n"
-                    "       futurl_bench memory URL QUEUED\n");
+                    "       futurl_bench memory URL QUEUED\n"
+                    "       futurl_bench startup URL WORKERS ROUNDS\n");
     return 2;
 }

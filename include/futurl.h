@@ -142,8 +142,10 @@ typedef struct futurl_job futurl_job;
 #define FUTURL_DEFAULT_QUEUE_CAPACITY 4096u
 
 typedef struct futurl_executor_options {
-    /* Worker threads; 0 means min(32, online cores + 4), as Python's
-     * ThreadPoolExecutor. At most 1024. */
+    /* Worker threads at most; 0 means min(32, online cores + 4), as Python's
+     * ThreadPoolExecutor. At most 1024. They start on demand, as there: one
+     * at create, then one more whenever work is queued while every started
+     * worker is busy. */
     unsigned workers;
     /* Queued (not yet running) jobs at most; 0 means
      * FUTURL_DEFAULT_QUEUE_CAPACITY. */
@@ -164,10 +166,13 @@ typedef struct futurl_executor_options {
 FUTURL_API void futurl_executor_options_init(futurl_executor_options *opts);
 
 /*
- * Create an executor and start its workers. opts may be NULL (defaults).
- * Returns FUTURL_OK, FUTURL_EINVAL, FUTURL_ENOMEM or FUTURL_ETHREAD (any
- * started worker is stopped again). Ownership: *out is new, free with
- * futurl_executor_destroy(). Thread-safety: any thread.
+ * Create an executor and start its first worker (the others start on
+ * demand; see `workers` above). opts may be NULL (defaults). Returns
+ * FUTURL_OK, FUTURL_EINVAL, FUTURL_ENOMEM or FUTURL_ETHREAD (no thread
+ * could be started; a later worker that cannot start leaves the work to
+ * those running, and the next busy submission tries again). Ownership:
+ * *out is new, free with futurl_executor_destroy(). Thread-safety: any
+ * thread.
  */
 FUTURL_API FUTURL_NODISCARD futurl_status
 futurl_executor_create(const futurl_executor_options *opts, futurl_executor **out);
@@ -261,8 +266,14 @@ FUTURL_API futurl_status futurl_executor_shutdown(futurl_executor *ex,
  * from a worker thread. */
 FUTURL_API void futurl_executor_destroy(futurl_executor *ex);
 
-/* Number of worker threads. Thread-safety: any thread. */
+/* The most worker threads the executor runs (its `workers` option).
+ * Thread-safety: any thread. */
 FUTURL_API unsigned futurl_executor_workers(const futurl_executor *ex);
+
+/* Worker threads started so far: at least 1 (the one create starts), at
+ * most futurl_executor_workers(); they stay until shutdown.
+ * Thread-safety: any thread. */
+FUTURL_API unsigned futurl_executor_threads(const futurl_executor *ex);
 
 /* Number of queued (not yet running) jobs right now, counting slots that
  * submissions in progress have reserved. Thread-safety: any thread. */

@@ -26,6 +26,12 @@
  * reaches them. One timer thread per executor, started on first use, acts
  * on the heap.
  *
+ * Workers start on demand, as in Python's ThreadPoolExecutor: create starts
+ * one, and whoever finds every started worker busy when it queues work
+ * starts another, up to `nworkers` (wake_worker). A pool of 32 for a few
+ * requests costs one thread, and creating it costs no thread start-up per
+ * worker; a burst of work starts the rest, each as it is needed.
+ *
  * Guarded by ex->lock: the queue (head, tail), the heap, every
  * future's queue/heap fields (queued, parked, wake_pending, heap_index,
  * wake_ns; a submitter sets `queued` and `qnext` before it publishes the
@@ -92,8 +98,12 @@ struct futurl_executor {
     futurl__abandon_hook on_abandon;   /* likewise */
     void *on_abandon_data;
 
-    worker *workers;
+    worker *workers;          /* nworkers slots; the first `started` run */
     unsigned nworkers;
+    /* Workers started: grows under the lock (never past nworkers, never
+     * after `closed`); submitters read it without the lock only to learn
+     * whether one might still have to be started. */
+    atomic_uint started;
     futurl_executor_options opts;
     char name[16];
 
@@ -210,13 +220,44 @@ static int inbox_has_work(futurl_executor *ex) {
     return top != NULL && top != INBOX_CLOSED;
 }
 
+static void *worker_main(void *p);
+
+/* Start the next worker, unless all have started or the executor is shut
+ * down. The thread starts with every signal blocked (it inherits the mask
+ * set around pthread_create): signals go to the application's threads,
+ * never interrupt a job, and SIGPIPE from a dead peer cannot kill the
+ * process. Returns 0, or -1 if no thread could be created (the work then
+ * waits for the workers already running; the next wake_worker tries
+ * again). With ex->lock held: shutdown joins `started` threads once it has
+ * set `closed`, so none can start behind its back. */
+static int start_worker(futurl_executor *ex) {
+    unsigned n = atomic_load_explicit(&ex->started, memory_order_relaxed);
+    if (n >= ex->nworkers || ex->closed)
+        return 0;
+    worker *w = &ex->workers[n];
+    w->ex = ex;
+    w->index = n;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return -1;
+    atomic_store_explicit(&ex->started, n + 1, memory_order_relaxed);
+    return 0;
+}
+
 /* Wake one idle worker, unless every idle one is already waking up: each
- * will look at the whole queue. With ex->lock held. */
+ * will look at the whole queue. With none to wake, start one more: the
+ * work found every started worker busy. With ex->lock held. */
 static void wake_worker(futurl_executor *ex) {
     if (atomic_load_explicit(&ex->idle, memory_order_relaxed) >
         atomic_load_explicit(&ex->waking, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&ex->waking, 1, memory_order_seq_cst);
         pthread_cond_signal(&ex->not_empty);
+    } else {
+        (void)start_worker(ex);
     }
 }
 
@@ -680,15 +721,6 @@ void futurl_job_set_errmsg(futurl_job *job, const char *fmt, ...) {
 
 /* ---------------------------------------------------------------- create */
 
-static void stop_workers(futurl_executor *ex, unsigned started) {
-    pthread_mutex_lock(&ex->lock);
-    ex->closed = 1;
-    pthread_cond_broadcast(&ex->not_empty);
-    pthread_mutex_unlock(&ex->lock);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(ex->workers[i].thread, NULL);
-}
-
 static void executor_free(futurl_executor *ex) {
     pthread_cond_destroy(&ex->timer_cv);
     pthread_cond_destroy(&ex->joined_cv);
@@ -757,24 +789,12 @@ futurl_status futurl_executor_create(const futurl_executor_options *opts,
     snprintf(ex->name, sizeof ex->name, "%s", o.thread_name ? o.thread_name : "futurl");
     ex->opts.thread_name = NULL; /* copied into name; the caller's may go */
 
-    /* Workers start with every signal blocked (they inherit this mask):
-     * signals go to the application's threads, never interrupt a job, and
-     * SIGPIPE from a dead peer cannot kill the process. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    unsigned started = 0;
-    for (; started < o.workers; started++) {
-        worker *w = &ex->workers[started];
-        w->ex = ex;
-        w->index = started;
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-            break;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-    if (started < o.workers) {
-        stop_workers(ex, started);
+    /* One worker now, so that a pool that cannot start threads fails
+     * here; the others start when work finds every started one busy. */
+    pthread_mutex_lock(&ex->lock);
+    int rc = start_worker(ex);
+    pthread_mutex_unlock(&ex->lock);
+    if (rc != 0) {
         executor_free(ex);
         return FUTURL_ETHREAD;
     }
@@ -806,7 +826,8 @@ futurl_status futurl__executor_submit(futurl_executor *ex, futurl_job_fn fn, voi
             return FUTURL_ESHUTDOWN;
         }
         if (atomic_load_explicit(&ex->idle, memory_order_seq_cst) >
-            atomic_load_explicit(&ex->waking, memory_order_seq_cst)) {
+                atomic_load_explicit(&ex->waking, memory_order_seq_cst) ||
+            atomic_load_explicit(&ex->started, memory_order_relaxed) < ex->nworkers) {
             pthread_mutex_lock(&ex->lock);
             wake_worker(ex);
             pthread_mutex_unlock(&ex->lock);
@@ -1003,7 +1024,8 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     pthread_cond_broadcast(&ex->not_full);
     int first = !ex->joining;
     ex->joining = 1;
-    pthread_mutex_unlock(&ex->lock);
+    unsigned started = atomic_load_explicit(&ex->started, memory_order_relaxed);
+    pthread_mutex_unlock(&ex->lock); /* `closed` is set: none start after this */
 
     /* Outside the lock: their callbacks run here. */
     complete_cancelled(ex, cancelled);
@@ -1014,7 +1036,7 @@ futurl_status futurl_executor_shutdown(futurl_executor *ex, futurl_shutdown_mode
     free(interrupted);
 
     if (first) {
-        for (unsigned i = 0; i < ex->nworkers; i++)
+        for (unsigned i = 0; i < started; i++)
             pthread_join(ex->workers[i].thread, NULL);
         pthread_mutex_lock(&ex->lock);
         ex->timer_stop = 1;
@@ -1048,6 +1070,10 @@ void futurl_executor_destroy(futurl_executor *ex) {
 
 unsigned futurl_executor_workers(const futurl_executor *ex) {
     return ex ? ex->nworkers : 0;
+}
+
+unsigned futurl_executor_threads(const futurl_executor *ex) {
+    return ex ? atomic_load_explicit(&ex->started, memory_order_relaxed) : 0;
 }
 
 size_t futurl_executor_queued(futurl_executor *ex) {

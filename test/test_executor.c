@@ -534,6 +534,25 @@ static futurl_status job_report_worker(futurl_job *job, void *arg, void **result
     return FUTURL_OK;
 }
 
+/* Reports its worker once `want` jobs of its gate have started. */
+typedef struct gate_report {
+    gate *g;
+    int want;
+} gate_report;
+
+static futurl_status job_gate_report_worker(futurl_job *job, void *arg, void **result) {
+    gate_report *gr = arg;
+    atomic_fetch_add(&gr->g->entered, 1);
+    for (int i = 0; i < 20000 && atomic_load(&gr->g->entered) < gr->want; i++)
+        support_sleep_ms(1);
+    if (atomic_load(&gr->g->entered) < gr->want) {
+        futurl_job_set_errmsg(job, "only %d of %d jobs ran at once",
+                              atomic_load(&gr->g->entered), gr->want);
+        return FUTURL_EJOB;
+    }
+    return job_report_worker(job, NULL, result);
+}
+
 START_TEST(worker_hooks_and_names) {
     hooks h = {0};
     futurl_executor_options o;
@@ -545,22 +564,117 @@ START_TEST(worker_hooks_and_names) {
     o.userdata = &h;
     futurl_executor *ex;
     ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
-    futurl_future *f;
-    ck_assert_int_eq(futurl_executor_submit(ex, job_report_worker, NULL, NULL, free, &f),
-                     FUTURL_OK);
-    ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
-    char name[16];
-    unsigned state, index;
-    ck_assert_int_eq(sscanf(futurl_future_result(f), "%15s %u %u", name, &state, &index), 3);
-    char want[16];
-    snprintf(want, sizeof want, "fetcher-%u", index);
-    ck_assert_str_eq(name, want);
-    ck_assert_uint_eq(state, 1000 + index);
-    futurl_future_free(f);
+    /* Three jobs that each hold their worker until all three run: every
+     * worker has to start, and each reports itself. */
+    enum { N = 3 };
+    futurl_future *fs[N];
+    gate g = {0};
+    gate_report gr[N];
+    for (int i = 0; i < N; i++) {
+        gr[i].g = &g;
+        gr[i].want = N;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_gate_report_worker, &gr[i], NULL,
+                                                free, &fs[i]),
+                         FUTURL_OK);
+    }
+    ck_assert_int_eq(futurl_gather(fs, N, 20000, 0, NULL), FUTURL_OK);
+    ck_assert_uint_eq(futurl_executor_threads(ex), N);
+    unsigned seen = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(futurl_future_status(fs[i]), FUTURL_OK);
+        char name[16];
+        unsigned state, index;
+        ck_assert_int_eq(sscanf(futurl_future_result(fs[i]), "%15s %u %u", name, &state,
+                                &index),
+                         3);
+        char want[16];
+        snprintf(want, sizeof want, "fetcher-%u", index);
+        ck_assert_str_eq(name, want);
+        ck_assert_uint_eq(state, 1000 + index);
+        seen |= 1u << index;
+        futurl_future_free(fs[i]);
+    }
+    ck_assert_uint_eq(seen, 7);
     futurl_executor_destroy(ex);
     ck_assert_int_eq(atomic_load(&h.started), 3);
     ck_assert_int_eq(atomic_load(&h.stopped), 3);
     ck_assert_uint_eq(atomic_load(&h.index_mask), 7);
+}
+END_TEST
+
+/* Workers start on demand: one at create, one more for work that finds
+ * every started worker busy, never more than `workers`. */
+START_TEST(workers_start_on_demand) {
+    enum { W = 4, JOBS = 7 };
+    hooks h = {0};
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = W;
+    o.on_worker_start = hook_start;
+    o.on_worker_stop = hook_stop;
+    o.userdata = &h;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    ck_assert_uint_eq(futurl_executor_workers(ex), W);
+    ck_assert_uint_eq(futurl_executor_threads(ex), 1);
+
+    /* More jobs than workers, each holding its worker: W start, W run,
+     * the rest wait in the queue for one of them. */
+    gate g = {0};
+    futurl_future *fs[JOBS];
+    for (int i = 0; i < JOBS; i++)
+        ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &fs[i]),
+                         FUTURL_OK);
+    wait_entered(&g, W);
+    support_sleep_ms(20); /* a fifth worker would show now */
+    ck_assert_int_eq(atomic_load(&g.entered), W);
+    ck_assert_uint_eq(futurl_executor_threads(ex), W);
+    ck_assert_uint_eq(futurl_executor_queued(ex), JOBS - W);
+    atomic_store(&g.open, 1);
+    ck_assert_int_eq(futurl_gather(fs, JOBS, 20000, 0, NULL), FUTURL_OK);
+    for (int i = 0; i < JOBS; i++) {
+        ck_assert_int_eq(futurl_future_status(fs[i]), FUTURL_OK);
+        futurl_future_free(fs[i]);
+    }
+    ck_assert_uint_eq(futurl_executor_threads(ex), W);
+    futurl_executor_destroy(ex);
+    ck_assert_int_eq(atomic_load(&h.started), W);
+    ck_assert_int_eq(atomic_load(&h.stopped), W);
+}
+END_TEST
+
+/* A pool that never needed its other workers shuts down with the one it
+ * has, in both modes, and futurl_executor_threads() says so. */
+START_TEST(unstarted_workers_shut_down_cleanly) {
+    for (int mode = 0; mode < 2; mode++) {
+        hooks h = {0};
+        futurl_executor_options o;
+        futurl_executor_options_init(&o);
+        o.workers = 16;
+        o.on_worker_start = hook_start;
+        o.on_worker_stop = hook_stop;
+        o.userdata = &h;
+        futurl_executor *ex;
+        ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+        futurl_future *f;
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, &h, NULL, NULL, &f),
+                         FUTURL_OK);
+        ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+        futurl_future_free(f);
+        unsigned threads = futurl_executor_threads(ex);
+        /* The first job may find the first worker still starting. */
+        ck_assert_msg(threads >= 1 && threads <= 2, "threads %u", threads);
+        ck_assert_int_eq(futurl_executor_shutdown(ex, mode ? FUTURL_CANCEL_PENDING
+                                                           : FUTURL_DRAIN),
+                         FUTURL_OK);
+        ck_assert_uint_eq(futurl_executor_threads(ex), threads);
+        ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &f),
+                         FUTURL_ESHUTDOWN);
+        futurl_executor_destroy(ex);
+        ck_assert_int_eq(atomic_load(&h.started), (int)threads);
+        ck_assert_int_eq(atomic_load(&h.stopped), (int)threads);
+    }
+    ck_assert_uint_eq(futurl_executor_threads(NULL), 0);
 }
 END_TEST
 
@@ -769,6 +883,8 @@ static Suite *executor_suite(void) {
     tcase_add_test(tc, failing_job_reports_message);
     tcase_add_test(tc, try_submit_and_timeout_on_full_queue);
     tcase_add_test(tc, worker_hooks_and_names);
+    tcase_add_test(tc, workers_start_on_demand);
+    tcase_add_test(tc, unstarted_workers_shut_down_cleanly);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("workers");
