@@ -220,13 +220,23 @@ static int inbox_has_work(futurl_executor *ex) {
     return top != NULL && top != INBOX_CLOSED;
 }
 
+/* Start one of the executor's threads (a worker or the timer) with every
+ * signal blocked: it inherits the mask set around pthread_create. Signals
+ * go to the application's threads, never interrupt a job, and SIGPIPE from
+ * a dead peer cannot kill the process. Returns pthread_create's result. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 static void *worker_main(void *p);
 
 /* Start the next worker, unless all have started or the executor is shut
- * down. The thread starts with every signal blocked (it inherits the mask
- * set around pthread_create): signals go to the application's threads,
- * never interrupt a job, and SIGPIPE from a dead peer cannot kill the
- * process. Returns 0, or -1 if no thread could be created (the work then
+ * down. Returns 0, or -1 if no thread could be created (the work then
  * waits for the workers already running; the next wake_worker tries
  * again). With ex->lock held: shutdown joins `started` threads once it has
  * set `closed`, so none can start behind its back. */
@@ -237,12 +247,7 @@ static int start_worker(futurl_executor *ex) {
     worker *w = &ex->workers[n];
     w->ex = ex;
     w->index = n;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&w->thread, NULL, worker_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+    if (start_thread(&w->thread, worker_main, w) != 0)
         return -1;
     atomic_store_explicit(&ex->started, n + 1, memory_order_relaxed);
     return 0;
@@ -401,12 +406,7 @@ static int heap_insert(futurl_executor *ex, futurl_future *f, uint64_t wake_ns) 
         ex->heap_cap = cap;
     }
     if (!ex->timer_started) {
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int rc = pthread_create(&ex->timer, NULL, timer_main, ex);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (rc != 0)
+        if (start_thread(&ex->timer, timer_main, ex) != 0)
             return -1;
         ex->timer_started = 1;
     }
