@@ -144,8 +144,13 @@ typedef struct futurl_job futurl_job;
 typedef struct futurl_executor_options {
     /* Worker threads at most; 0 means min(32, online cores + 4), as Python's
      * ThreadPoolExecutor. At most 1024. They start on demand, as there: one
-     * at create, then one more whenever work is queued while every started
-     * worker is busy. */
+     * at create, then one more for each submission that finds no idle
+     * worker to wake (a worker that has just finished a job and is not yet
+     * back counts as busy, so a long run of submit-then-wait may start a
+     * few). A worker is started by the thread whose submission needed it,
+     * and inherits its scheduling policy, priority, nice value and CPU
+     * affinity (set your own in on_worker_start), but not its signal mask:
+     * workers block every signal. */
     unsigned workers;
     /* Queued (not yet running) jobs at most; 0 means
      * FUTURL_DEFAULT_QUEUE_CAPACITY. */

@@ -221,34 +221,52 @@ static int inbox_has_work(futurl_executor *ex) {
 }
 
 /* Start one of the executor's threads (a worker or the timer) with every
- * signal blocked: it inherits the mask set around pthread_create. Signals
- * go to the application's threads, never interrupt a job, and SIGPIPE from
- * a dead peer cannot kill the process. Returns pthread_create's result. */
+ * signal blocked: signals go to the application's threads, never interrupt
+ * a job, and SIGPIPE from a dead peer cannot kill the process. The mask is
+ * the new thread's own (an attribute), so the calling thread's is never
+ * touched: a signal for it cannot be held back and then handled here, with
+ * ex->lock held. Returns 0 or an errno value. */
 static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
-    sigset_t all, old;
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc != 0)
+        return rc;
+    sigset_t all;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(t, NULL, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = pthread_attr_setsigmask_np(&attr, &all);
+    if (rc == 0)
+        rc = pthread_create(t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
     return rc;
 }
 
 static void *worker_main(void *p);
 
 /* Start the next worker, unless all have started or the executor is shut
- * down. Returns 0, or -1 if no thread could be created (the work then
- * waits for the workers already running; the next wake_worker tries
- * again). With ex->lock held: shutdown joins `started` threads once it has
- * set `closed`, so none can start behind its back. */
-static int start_worker(futurl_executor *ex) {
+ * down. Until it reaches its loop, the new worker counts as an idle one
+ * (worker_main) — one already woken if `for_work` (the work that started
+ * it is its to take), one still to wake if not (a submission then wakes
+ * it, instead of starting yet another while it is on its way). Returns 0,
+ * or -1 if no thread could be created (the work then waits for the
+ * workers already running; the next wake_worker tries again). With
+ * ex->lock held: shutdown joins `started` threads once it has set
+ * `closed`, so none can start behind its back. */
+static int start_worker(futurl_executor *ex, int for_work) {
     unsigned n = atomic_load_explicit(&ex->started, memory_order_relaxed);
     if (n >= ex->nworkers || ex->closed)
         return 0;
     worker *w = &ex->workers[n];
     w->ex = ex;
     w->index = n;
-    if (start_thread(&w->thread, worker_main, w) != 0)
+    atomic_fetch_add_explicit(&ex->idle, 1, memory_order_seq_cst);
+    if (for_work)
+        atomic_fetch_add_explicit(&ex->waking, 1, memory_order_seq_cst);
+    if (start_thread(&w->thread, worker_main, w) != 0) {
+        if (for_work)
+            atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
+        atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
         return -1;
+    }
     atomic_store_explicit(&ex->started, n + 1, memory_order_relaxed);
     return 0;
 }
@@ -262,7 +280,7 @@ static void wake_worker(futurl_executor *ex) {
         atomic_fetch_add_explicit(&ex->waking, 1, memory_order_seq_cst);
         pthread_cond_signal(&ex->not_empty);
     } else {
-        (void)start_worker(ex);
+        (void)start_worker(ex, 1);
     }
 }
 
@@ -581,6 +599,12 @@ static void *worker_main(void *p) {
         w->state = ex->opts.on_worker_start(ex->opts.userdata, w->index);
 
     pthread_mutex_lock(&ex->lock);
+    /* Counted idle since start_worker: leave as a worker woken from the
+     * wait below does (signal first, then idle), then look at the whole
+     * queue. */
+    if (atomic_load_explicit(&ex->waking, memory_order_relaxed))
+        atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
+    atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
     for (;;) {
         if (!ex->head)
             take_inbox(ex, 0);
@@ -792,7 +816,7 @@ futurl_status futurl_executor_create(const futurl_executor_options *opts,
     /* One worker now, so that a pool that cannot start threads fails
      * here; the others start when work finds every started one busy. */
     pthread_mutex_lock(&ex->lock);
-    int rc = start_worker(ex);
+    int rc = start_worker(ex, 0);
     pthread_mutex_unlock(&ex->lock);
     if (rc != 0) {
         executor_free(ex);
