@@ -535,49 +535,60 @@ static futurl_status job_report_worker(futurl_job *job, void *arg, void **result
     return FUTURL_OK;
 }
 
-/* Reports its worker once `want` jobs of its gate have started. */
-typedef struct gate_report {
+/* `want` jobs that each hold their worker until all of them run: only a
+ * pool that starts `want` workers lets them finish. */
+typedef struct rendezvous {
     gate *g;
     int want;
-} gate_report;
+} rendezvous;
 
-static futurl_status job_gate_report_worker(futurl_job *job, void *arg, void **result) {
-    gate_report *gr = arg;
-    atomic_fetch_add(&gr->g->entered, 1);
-    for (int i = 0; i < 20000 && atomic_load(&gr->g->entered) < gr->want; i++)
+/* Arrive, and wait (at most 20 s) for the others. FUTURL_OK once all have
+ * arrived; FUTURL_EJOB, with a message, if they never did. */
+static futurl_status rendezvous_meet(futurl_job *job, rendezvous *rv) {
+    atomic_fetch_add(&rv->g->entered, 1);
+    for (int i = 0; i < 20000 && atomic_load(&rv->g->entered) < rv->want; i++)
         support_sleep_ms(1);
-    if (atomic_load(&gr->g->entered) < gr->want) {
+    if (atomic_load(&rv->g->entered) < rv->want) {
         futurl_job_set_errmsg(job, "only %d of %d jobs ran at once",
-                              atomic_load(&gr->g->entered), gr->want);
+                              atomic_load(&rv->g->entered), rv->want);
         return FUTURL_EJOB;
     }
-    return job_report_worker(job, NULL, result);
+    return FUTURL_OK;
+}
+
+static futurl_status job_meet_report_worker(futurl_job *job, void *arg, void **result) {
+    futurl_status st = rendezvous_meet(job, arg);
+    return st != FUTURL_OK ? st : job_report_worker(job, NULL, result);
+}
+
+/* An executor of `workers` with the counting hooks above. */
+static futurl_executor *hooked_executor(hooks *h, unsigned workers, const char *name) {
+    futurl_executor_options o;
+    futurl_executor_options_init(&o);
+    o.workers = workers;
+    if (name)
+        o.thread_name = name;
+    o.on_worker_start = hook_start;
+    o.on_worker_stop = hook_stop;
+    o.userdata = h;
+    futurl_executor *ex;
+    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    return ex;
 }
 
 START_TEST(worker_hooks_and_names) {
     hooks h = {0};
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = 3;
-    o.thread_name = "fetcher";
-    o.on_worker_start = hook_start;
-    o.on_worker_stop = hook_stop;
-    o.userdata = &h;
-    futurl_executor *ex;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    futurl_executor *ex = hooked_executor(&h, 3, "fetcher");
     /* Three jobs that each hold their worker until all three run: every
      * worker has to start, and each reports itself. */
     enum { N = 3 };
     futurl_future *fs[N];
     gate g = {0};
-    gate_report gr[N];
-    for (int i = 0; i < N; i++) {
-        gr[i].g = &g;
-        gr[i].want = N;
-        ck_assert_int_eq(futurl_executor_submit(ex, job_gate_report_worker, &gr[i], NULL,
-                                                free, &fs[i]),
-                         FUTURL_OK);
-    }
+    rendezvous rv = {.g = &g, .want = N};
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(
+            futurl_executor_submit(ex, job_meet_report_worker, &rv, NULL, free, &fs[i]),
+            FUTURL_OK);
     ck_assert_int_eq(futurl_gather(fs, N, 20000, 0, NULL), FUTURL_OK);
     ck_assert_uint_eq(futurl_executor_threads(ex), N);
     unsigned seen = 0;
@@ -608,14 +619,7 @@ END_TEST
 START_TEST(workers_start_on_demand) {
     enum { W = 4, JOBS = 7 };
     hooks h = {0};
-    futurl_executor_options o;
-    futurl_executor_options_init(&o);
-    o.workers = W;
-    o.on_worker_start = hook_start;
-    o.on_worker_stop = hook_stop;
-    o.userdata = &h;
-    futurl_executor *ex;
-    ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+    futurl_executor *ex = hooked_executor(&h, W, NULL);
     ck_assert_uint_eq(futurl_executor_workers(ex), W);
     ck_assert_uint_eq(futurl_executor_threads(ex), 1);
 
@@ -647,10 +651,9 @@ END_TEST
 /* Every worker blocks every signal, whichever thread started it, and
  * starting one leaves the starting thread's own mask alone. */
 static futurl_status job_mask_check(futurl_job *job, void *arg, void **result) {
-    gate_report *gr = arg;
-    atomic_fetch_add(&gr->g->entered, 1);
-    for (int i = 0; i < 20000 && atomic_load(&gr->g->entered) < gr->want; i++)
-        support_sleep_ms(1);
+    futurl_status st = rendezvous_meet(job, arg);
+    if (st != FUTURL_OK)
+        return st;
     sigset_t cur;
     pthread_sigmask(SIG_BLOCK, NULL, &cur);
     static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP, SIGPIPE,
@@ -672,10 +675,10 @@ START_TEST(workers_block_every_signal) {
     pthread_sigmask(SIG_BLOCK, NULL, &before);
     ck_assert(!sigismember(&before, SIGUSR1));
     gate g = {0};
-    gate_report gr = {.g = &g, .want = W};
+    rendezvous rv = {.g = &g, .want = W};
     futurl_future *fs[W];
     for (int i = 0; i < W; i++)
-        ck_assert_int_eq(futurl_executor_submit(ex, job_mask_check, &gr, NULL, NULL,
+        ck_assert_int_eq(futurl_executor_submit(ex, job_mask_check, &rv, NULL, NULL,
                                                 &fs[i]),
                          FUTURL_OK);
     pthread_sigmask(SIG_BLOCK, NULL, &after);
@@ -697,14 +700,7 @@ END_TEST
 START_TEST(unstarted_workers_shut_down_cleanly) {
     for (int mode = 0; mode < 2; mode++) {
         hooks h = {0};
-        futurl_executor_options o;
-        futurl_executor_options_init(&o);
-        o.workers = 16;
-        o.on_worker_start = hook_start;
-        o.on_worker_stop = hook_stop;
-        o.userdata = &h;
-        futurl_executor *ex;
-        ck_assert_int_eq(futurl_executor_create(&o, &ex), FUTURL_OK);
+        futurl_executor *ex = hooked_executor(&h, 16, NULL);
         futurl_future *f;
         ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, &h, NULL, NULL, &f),
                          FUTURL_OK);
