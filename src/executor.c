@@ -584,6 +584,20 @@ static int run_job(worker *w, futurl_future *f) {
     return 0;
 }
 
+/* A worker stops counting itself idle; `woken`: it slept (or was starting),
+ * so a pending signal may be its. Whoever wakes takes a pending signal's
+ * place (a spurious wake-up may take another's: that one then finds its
+ * signal gone, and looks at the queue before it sleeps again). The signal
+ * goes back before the worker leaves `idle`: a submitter reads `idle`
+ * first, so it must never see a worker gone from `idle` but still counted
+ * in `waking` — it would skip waking another sleeper while this one takes
+ * only what is there now. With ex->lock held. */
+static void leave_idle(futurl_executor *ex, int woken) {
+    if (woken && atomic_load_explicit(&ex->waking, memory_order_relaxed))
+        atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
+    atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
+}
+
 static void *worker_main(void *p) {
     worker *w = p;
     futurl_executor *ex = w->ex;
@@ -600,11 +614,8 @@ static void *worker_main(void *p) {
 
     pthread_mutex_lock(&ex->lock);
     /* Counted idle since start_worker: leave as a worker woken from the
-     * wait below does (signal first, then idle), then look at the whole
-     * queue. */
-    if (atomic_load_explicit(&ex->waking, memory_order_relaxed))
-        atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
-    atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
+     * wait below does, then look at the whole queue. */
+    leave_idle(ex, 1);
     for (;;) {
         if (!ex->head)
             take_inbox(ex, 0);
@@ -619,16 +630,7 @@ static void *worker_main(void *p) {
             int slept = !inbox_has_work(ex);
             if (slept)
                 pthread_cond_wait(&ex->not_empty, &ex->lock);
-            /* Whoever wakes takes a pending signal's place (a spurious
-             * wake-up may take another's: that one then finds its signal
-             * gone, and looks at the queue before it sleeps again). Give
-             * the signal back before leaving `idle`: a submitter reads
-             * `idle` first, so it must never see us gone from `idle` but
-             * still counted in `waking` — it would skip waking another
-             * sleeper while we take only what is there now. */
-            if (slept && atomic_load_explicit(&ex->waking, memory_order_relaxed))
-                atomic_fetch_sub_explicit(&ex->waking, 1, memory_order_seq_cst);
-            atomic_fetch_sub_explicit(&ex->idle, 1, memory_order_seq_cst);
+            leave_idle(ex, slept);
             take_inbox(ex, 0);
         }
         futurl_future *f = ex->head;
