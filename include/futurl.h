@@ -19,6 +19,41 @@
  *                  concurrently with any other call on the same object.
  *   Callbacks    – a callback registered by a call that failed is never
  *                  called; otherwise it is called exactly once.
+ *   Waiting      – a call that waits with a time limit (futurl_future_wait_for,
+ *                  futurl_gather, futurl_wait_any, futurl_as_completed_next)
+ *                  returns FUTURL_EPENDING when the limit passes before what
+ *                  it waits for has finished; it changes nothing, and the
+ *                  call may be made again. FUTURL_ETIMEDOUT is an outcome: a
+ *                  future that ended because a timeout or deadline passed
+ *                  (and futurl_gather's FUTURL_CANCEL_ON_TIMEOUT, which ends
+ *                  the unfinished ones).
+ *
+ * Naming: futurl_<object>_<verb or noun>, by these rules.
+ *   _create, _destroy – objects that own threads (executor, client):
+ *                  destroy shuts down, joins the threads and frees.
+ *   _new, _free  – plain values that own no thread (request, as-completed
+ *                  iterator); free only releases memory. A future has no
+ *                  _new (a submission makes it); futurl_future_free()
+ *                  releases the caller's reference, and the work goes on.
+ *   _init        – futurl_executor_options_init(),
+ *                  futurl_client_options_init(), futurl_retry_policy_init()
+ *                  fill a caller's struct with the defaults; nothing to free.
+ *   _shutdown    – stop an object's threads without freeing it.
+ *   _set_, _add_, _remove_ – configure a request before submit.
+ *   _on_<event>  – register a callback (futurl_request_on_chunk(),
+ *                  futurl_future_on_done()).
+ *   accessors    – named for what they return, without get_
+ *                  (futurl_response_status, futurl_executor_queued);
+ *                  futurl_client_get_stats() fills a caller's struct, and
+ *                  says so with get_.
+ *   exceptions   – futurl_global_init() and futurl_global_cleanup() keep the
+ *                  names of libcurl's calls they count (curl_global_init,
+ *                  curl_global_cleanup); futurl_get(), futurl_delete(),
+ *                  futurl_post_json() … are named for the HTTP method they
+ *                  send, as the one-liners of Python's requests; the
+ *                  status and version calls (futurl_strerror() …) belong to
+ *                  no object. In futurl_response_new_connections(), "new"
+ *                  describes the connections: an accessor, not a constructor.
  */
 #ifndef FUTURL_H
 #define FUTURL_H
@@ -72,12 +107,12 @@ struct cJSON;
     X(EPENDING, -7, "not finished yet")                                        \
     X(EJOB, -8, "job failed")                                                  \
     X(ETHREAD, -9, "could not start a thread")                                 \
-    X(EDEADLK, -10, "would deadlock: called from a worker thread")             \
+    X(EDEADLK, -10, "would deadlock: the call would wait for this thread")     \
     X(EEXHAUSTED, -11, "nothing left: every future was yielded")               \
     X(EURL, -20, "malformed URL")                                              \
     X(ESCHEME, -21, "URL scheme not allowed (only http and https)")            \
-    X(EHEADER, -22, "header name or value not allowed (CR, LF, NUL or bad "    \
-                    "name)")                                                   \
+    X(EHEADER, -22, "header name or value not allowed (CR, LF, NUL, bad "      \
+                    "name, or one the library owns)")                          \
     X(EMETHOD, -23, "invalid HTTP method token")                               \
     X(ERESOLVE, -24, "could not resolve host")                                 \
     X(ECONNECT, -25, "could not connect")                                      \
@@ -109,6 +144,11 @@ FUTURL_API const char *futurl_err_name(futurl_status s);
 
 /* The library version, "0.1.0". Thread-safety: any thread. */
 FUTURL_API const char *futurl_version(void);
+
+/* The version of the libcurl futurl runs on, e.g. "7.88.1" (what
+ * curl_version_info reports at run time). Ownership: borrowed, static.
+ * Thread-safety: any thread. */
+FUTURL_API const char *futurl_curl_version(void);
 
 /* ======================================================================== */
 /* Library init                                                             */
@@ -152,8 +192,13 @@ typedef struct futurl_executor_options {
      * affinity (set your own in on_worker_start), but not its signal mask:
      * workers block every signal. */
     unsigned workers;
-    /* Queued (not yet running) jobs at most; 0 means
-     * FUTURL_DEFAULT_QUEUE_CAPACITY. */
+    /* Jobs waiting at most: queued ones (not yet running) and, in a
+     * client's pool, parked requests (waiting to retry, for a per-host slot
+     * or a rate token; they hold no worker). At the bound, submit blocks,
+     * try_submit fails with FUTURL_EQUEUEFULL and a submit on a worker
+     * thread fails with it at once. A worker that parks a request never
+     * waits for room, so queued + parked may pass the bound by at most
+     * `workers`. 0 means FUTURL_DEFAULT_QUEUE_CAPACITY. */
     unsigned queue_capacity;
     /* Thread name prefix: workers are named "<prefix>-<index>" (cut to the
      * 15 bytes Linux keeps). Copied. Default "futurl". */
@@ -213,15 +258,19 @@ futurl_executor_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
                        futurl_future **out);
 
 /* As futurl_executor_submit(), but waits at most timeout_ms for room in the
- * queue (negative: forever; 0: not at all) and then fails with
- * FUTURL_EQUEUEFULL. Thread-safety: any thread. */
+ * queue (negative: forever; 0: not at all). Returns what
+ * futurl_executor_submit() returns, and FUTURL_EQUEUEFULL also when
+ * timeout_ms passes without room. Ownership: *out is new, free with
+ * futurl_future_free(). Thread-safety: any thread. */
 FUTURL_API FUTURL_NODISCARD futurl_status
 futurl_executor_submit_timeout(futurl_executor *ex, futurl_job_fn fn, void *arg,
                                futurl_free_fn free_arg, futurl_free_fn free_result,
                                long timeout_ms, futurl_future **out);
 
-/* As futurl_executor_submit(), but never waits: FUTURL_EQUEUEFULL at once
- * when the queue is full. Thread-safety: any thread. */
+/* As futurl_executor_submit(), but never waits. Returns what
+ * futurl_executor_submit() returns, and FUTURL_EQUEUEFULL at once when the
+ * queue is full. Ownership: *out is new, free with futurl_future_free().
+ * Thread-safety: any thread. */
 FUTURL_API FUTURL_NODISCARD futurl_status
 futurl_executor_try_submit(futurl_executor *ex, futurl_job_fn fn, void *arg,
                            futurl_free_fn free_arg, futurl_free_fn free_result,
@@ -257,18 +306,25 @@ typedef enum futurl_shutdown_mode {
  * the workers. Threads blocked in submit wake with FUTURL_ESHUTDOWN. Every
  * future of this executor has completed when it returns. A second call only
  * waits for the first to finish (a later CANCEL_PENDING still cancels what a
- * DRAIN left queued).
- * Returns FUTURL_OK, FUTURL_EINVAL, or FUTURL_EDEADLK when called on one of
- * this executor's own worker threads (nothing is joined then).
- * Thread-safety: any thread except the executor's workers.
+ * DRAIN left queued). The done-callbacks of what it cancels (queued futures
+ * with CANCEL_PENDING, parked ones in both modes) run on the calling thread.
+ * Returns FUTURL_OK, FUTURL_EINVAL, or FUTURL_EDEADLK, doing nothing, when
+ * it would have to wait for the calling thread: on one of this executor's
+ * workers or its timer thread, or in a done-callback that a shutdown of this
+ * executor runs on the calling thread (the shutdown in progress goes on;
+ * see futurl_future_on_done).
+ * Thread-safety: any thread except those named above.
  */
 FUTURL_API futurl_status futurl_executor_shutdown(futurl_executor *ex,
                                                   futurl_shutdown_mode how);
 
 /* Shut down (FUTURL_DRAIN) if that has not happened, then free the executor.
- * Futures outlive it and stay valid. NULL is allowed.
- * Thread-safety: once, after every other call on ex has returned; never
- * from a worker thread. */
+ * Futures outlive it and stay valid. NULL is allowed. Where shutdown would
+ * return FUTURL_EDEADLK (a worker, the timer thread, a callback inside a
+ * shutdown of ex) it does nothing and ex is not freed: the destroy in
+ * progress, if that is what runs the callback, frees it; else destroy it
+ * from another thread. Thread-safety: once, after every other call on ex
+ * has returned; never from those threads. */
 FUTURL_API void futurl_executor_destroy(futurl_executor *ex);
 
 /* The most worker threads the executor runs (its `workers` option).
@@ -280,8 +336,9 @@ FUTURL_API unsigned futurl_executor_workers(const futurl_executor *ex);
  * Thread-safety: any thread. */
 FUTURL_API unsigned futurl_executor_threads(const futurl_executor *ex);
 
-/* Number of queued (not yet running) jobs right now, counting slots that
- * submissions in progress have reserved. Thread-safety: any thread. */
+/* Number of queued (not yet running, not parked) jobs right now, counting
+ * slots that submissions in progress have reserved. Thread-safety: any
+ * thread. */
 FUTURL_API size_t futurl_executor_queued(futurl_executor *ex);
 
 /* ======================================================================== */
@@ -299,13 +356,18 @@ typedef enum futurl_state {
 /* Block until f finishes and the done-callbacks added before that have
  * run (so their userdata may be freed after this returns); return the
  * outcome (futurl_future_status). A callback waiting on its own future
- * returns at once. Thread-safety: any thread; many threads may wait on one
- * future. */
+ * returns at once. In a done-callback that its pool's shutdown or timer
+ * thread runs, it returns FUTURL_EDEADLK at once, without waiting, if f is
+ * unfinished (futurl_future_done() is 0): that thread may be the one that
+ * must end f (see futurl_future_on_done). Thread-safety: any thread; many
+ * threads may wait on one future. */
 FUTURL_API futurl_status futurl_future_wait(futurl_future *f);
 
-/* Block at most timeout_ms (negative: forever). Returns the outcome if f
- * finished, else FUTURL_ETIMEDOUT with f untouched — check
- * futurl_future_done() to tell a finished FUTURL_ETIMEDOUT outcome apart.
+/* Block at most timeout_ms (negative: forever; 0: only look). Returns the
+ * outcome if f finished (which may itself be FUTURL_ETIMEDOUT: a request
+ * whose timeout or deadline passed), FUTURL_EPENDING if it has not
+ * finished when timeout_ms passes (f is untouched and goes on), FUTURL_EINVAL
+ * if f is NULL, or FUTURL_EDEADLK at once as futurl_future_wait().
  * Thread-safety: any thread. */
 FUTURL_API futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms);
 
@@ -317,8 +379,9 @@ FUTURL_API int futurl_future_done(const futurl_future *f);
 /* The current state; never blocks. Thread-safety: any thread. */
 FUTURL_API futurl_state futurl_future_state(const futurl_future *f);
 
-/* The outcome: FUTURL_OK, an error, FUTURL_ECANCELED, or FUTURL_EPENDING if
- * f has not finished. Never blocks. Thread-safety: any thread. */
+/* The outcome, never blocking. Returns FUTURL_OK, the error f failed with,
+ * FUTURL_ECANCELED, FUTURL_EPENDING if f has not finished, or FUTURL_EINVAL
+ * if f is NULL. Thread-safety: any thread. */
 FUTURL_API futurl_status futurl_future_status(const futurl_future *f);
 
 /* The job's result (NULL before f finishes). Ownership: borrowed, valid
@@ -332,13 +395,22 @@ FUTURL_API const char *futurl_future_errmsg(const futurl_future *f);
 
 /*
  * Cancel f. A queued future ends CANCELLED at once (its callbacks run on
- * this thread). A running one has its cancellation flag set: HTTP transfers
- * abort and end CANCELLED; a generic job ends CANCELLED if it returns
- * FUTURL_ECANCELED, otherwise with whatever it returns.
- * Returns 1 if the cancellation took effect (f was queued, waiting to retry
- * or running), 0 if f had already finished or another thread is finishing it
- * (a deadline, a shutdown): it ends promptly either way. Thread-safety: any
- * thread.
+ * this thread), and so does an HTTP future waiting to retry, for a slot or
+ * for a token. A running one has its cancellation flag set, unless its
+ * outcome has already been recorded: the two race on one word, and exactly
+ * one of them wins.
+ * Returns 1 if the cancellation took effect, 0 if f had finished, its
+ * outcome had been recorded, or another thread is finishing it (a
+ * deadline, a shutdown, another cancel).
+ * For an HTTP future (futurl_client_submit and the one-liners) that means:
+ * 1 if and only if f ends CANCELLED (for 0, only when a shutdown or another
+ * cancel ended it so) — the transfer is aborted, and if it had just ended
+ * anyway the future still ends CANCELLED, its response readable.
+ * For an executor job: 1 means the job's flag (futurl_job_cancelled) was
+ * set before its outcome was recorded, which may be after the job's last
+ * look at it; the future ends with what the job returns (CANCELLED for
+ * FUTURL_ECANCELED). 0 means the outcome was recorded first.
+ * Thread-safety: any thread.
  */
 FUTURL_API int futurl_future_cancel(futurl_future *f);
 
@@ -347,15 +419,30 @@ typedef void (*futurl_done_fn)(futurl_future *f, void *userdata);
 
 /*
  * Call fn(f, userdata) exactly once when f finishes, on the thread that
- * finishes it: a worker; the thread that cancels it; the thread that shuts
- * the pool down (for what that cancels); or the executor's timer thread
- * (a deadline passed while it waited). Callbacks added before that run in
- * the order added. On a worker or the timer thread a submit never blocks
- * (FUTURL_EQUEUEFULL instead); a callback must not wait on other futures of
- * its pool nor shut it down. If f has already finished, fn runs at once on this
- * thread before this call returns. The caller may hand its reference to
- * the callback, which then calls futurl_future_free(f) itself (f stays
- * valid until the callback returns). If this fails, fn never runs.
+ * finishes it; callbacks added before that run in the order added. If f
+ * has already finished, fn runs at once on this thread before this call
+ * returns. The caller may hand its reference to the callback, which then
+ * calls futurl_future_free(f) itself (f stays valid until the callback
+ * returns). If this fails, fn never runs.
+ * Where it runs decides what the callback may do with f's pool ("waits":
+ * futurl_future_wait*, futurl_gather, futurl_wait_any,
+ * futurl_as_completed_next on unfinished futures of that pool):
+ *   - a worker (f's job ended): submits never block (FUTURL_EQUEUEFULL
+ *     instead); shutdown or destroy of the pool returns FUTURL_EDEADLK;
+ *     waits are allowed, but deadlock if what they wait for needs a worker
+ *     and every worker waits (not detected: avoid them);
+ *   - the executor's timer thread (a deadline passed while f waited):
+ *     submits never block; shutdown, destroy and waits return FUTURL_EDEADLK
+ *     at once — parked futures return to the queue, and expired ones end,
+ *     only through this thread;
+ *   - the thread in futurl_executor_shutdown or _destroy (or the client's),
+ *     for what that cancels: shutdown, destroy and waits return
+ *     FUTURL_EDEADLK at once — this thread has yet to cancel some of those
+ *     futures and to join the workers; submits fail FUTURL_ESHUTDOWN;
+ *   - the thread that cancels f (futurl_future_cancel, a gather cancelling
+ *     the rest), or the thread adding fn to a finished f: no rule beyond
+ *     those of that thread, which holds no lock of the library while
+ *     callbacks run (a shutdown or a wait there works).
  * Returns FUTURL_OK, FUTURL_EINVAL or FUTURL_ENOMEM. Thread-safety: any thread.
  */
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_future_on_done(futurl_future *f,
@@ -396,8 +483,13 @@ typedef struct futurl_gather_counts {
  * to end cancelled (running generic jobs may take until they poll the flag).
  * counts (may be NULL) receives the tally at return.
  * Returns FUTURL_OK if all finished (whatever their outcomes),
- * FUTURL_ETIMEDOUT at the deadline, FUTURL_EINVAL, FUTURL_ENOMEM.
- * NULL entries in fs are FUTURL_EINVAL. Thread-safety: any thread.
+ * FUTURL_EPENDING at the deadline with some unfinished (they go on),
+ * FUTURL_ETIMEDOUT with FUTURL_CANCEL_ON_TIMEOUT once the deadline has ended
+ * the unfinished ones (all have finished), FUTURL_EINVAL, FUTURL_ENOMEM, or
+ * FUTURL_EDEADLK at once, without waiting, when one of fs is unfinished and
+ * this is a done-callback that its pool's shutdown or timer thread runs (see
+ * futurl_future_on_done). NULL entries in fs are FUTURL_EINVAL.
+ * Thread-safety: any thread.
  */
 FUTURL_API futurl_status futurl_gather(futurl_future *const *fs, size_t n,
                                        long timeout_ms, unsigned flags,
@@ -414,7 +506,9 @@ typedef enum futurl_wait_mode {
  * (FIRST_FAILED; if all finish without failure it returns too), or until
  * timeout_ms (negative: none). *index (may be NULL) receives the lowest
  * index of a finished (resp. failed) future, or n when none did.
- * Returns FUTURL_OK, FUTURL_ETIMEDOUT, FUTURL_EINVAL, FUTURL_ENOMEM.
+ * Returns FUTURL_OK, FUTURL_EPENDING at timeout_ms with the condition unmet
+ * (nothing is cancelled), FUTURL_EINVAL, FUTURL_ENOMEM, or
+ * FUTURL_EDEADLK as futurl_gather() when it would have to wait.
  * Thread-safety: any thread.
  */
 FUTURL_API futurl_status futurl_wait_any(futurl_future *const *fs, size_t n,
@@ -439,9 +533,12 @@ futurl_as_completed_new(futurl_future *const *fs, size_t n, long timeout_ms,
 /*
  * Next finished future (borrowed) and, if index is not NULL, its index in
  * the original array. Each future is yielded once. Returns FUTURL_OK,
- * FUTURL_ETIMEDOUT at the deadline (call again: it stays timed out),
- * FUTURL_EEXHAUSTED when all n have been yielded (*f = NULL), FUTURL_EINVAL.
- * Thread-safety: one thread at a time per iterator.
+ * FUTURL_EPENDING when the deadline passes before another future finishes
+ * (*f = NULL; a later call yields one that finished meanwhile, without
+ * waiting), FUTURL_EEXHAUSTED when all n have been yielded (*f = NULL),
+ * FUTURL_EINVAL, or FUTURL_EDEADLK as futurl_gather() when it would have to
+ * wait (the iterator stays usable). Thread-safety: one thread at a time per
+ * iterator.
  */
 FUTURL_API futurl_status futurl_as_completed_next(futurl_as_completed *it,
                                                   futurl_future **f, size_t *index);
@@ -449,6 +546,129 @@ FUTURL_API futurl_status futurl_as_completed_next(futurl_as_completed *it,
 /* Free the iterator (not the futures). NULL is allowed.
  * Thread-safety: once, when no next() is running. */
 FUTURL_API void futurl_as_completed_free(futurl_as_completed *it);
+
+/* ======================================================================== */
+/* Completion queue: results on the caller's own thread                     */
+/* ======================================================================== */
+
+/*
+ * A completion queue hands finished futures to the one thread that owns it
+ * (an event loop: poll, epoll, libuv, GLib …), the second half of Python's
+ * loop.run_in_executor. Attach futures, HTTP or generic, at submit time or
+ * later; when an attached future finishes, the queue receives one entry
+ * holding the future and your tag, exactly once, whatever the outcome
+ * (done, failed, cancelled, deadline, shutdown, or already finished when
+ * attached). The entry is posted after the future's done-callbacks ran.
+ *
+ * Its file descriptor (futurl_completion_queue_fd) is readable while the
+ * queue holds entries: watch it with any loop, then pop every entry with
+ * futurl_completion_queue_next() in one wake-up. A future attached with
+ * futurl_completion_queue_on_done() also has a callback that runs on the
+ * thread that pops its entry (asyncio's call_soon_threadsafe).
+ *
+ * Lifetime rules:
+ *   - The queue holds a reference to every attached future (taken by the
+ *     attach) until its entry has been popped and the next call on the
+ *     queue: you may free your future at any time, also before it finishes;
+ *     its entry still comes, and the entry's future is valid until your
+ *     next _next, _wait or _free on this queue.
+ *   - One future, one entry: a future can be attached once, to one queue;
+ *     a second attach (to the same queue or another) fails FUTURL_EINVAL.
+ *   - futurl_completion_queue_free() while attached futures still run: the
+ *     queue detaches from them. They finish as usual (you still own and
+ *     free them; waits and callbacks work), but post no entry: their
+ *     entries, and the ones not yet popped, are dropped with the queue's
+ *     references. The fd is closed once no worker can be writing to it,
+ *     at the latest when the last attached future finishes; the memory
+ *     behind the queue lives until then, never touched by you.
+ *   - Shutdown of a pool (futurl_executor_shutdown, futurl_client_shutdown)
+ *     finishes or cancels its futures, and each posts its entry as any
+ *     other completion; entries already queued stay, and futures outlive
+ *     their pool, so the entries may be popped after the pool is destroyed.
+ *   - fork(): not supported. A child must not use a queue made before the
+ *     fork; the fd is opened close-on-exec (EFD_CLOEXEC), so an exec'd
+ *     program does not inherit it.
+ *
+ * Thread-safety: one consumer. _next, _wait, _fd and _free are called by
+ * one thread at a time (the queue's owner); _attach and _on_done may be
+ * called from any thread, also from workers and done-callbacks, but not
+ * concurrently with or after _free. Posting an entry takes no lock: a
+ * finishing worker pushes it onto a lock-free list and writes the eventfd
+ * only when the queue goes from empty to non-empty.
+ */
+typedef struct futurl_completion_queue futurl_completion_queue;
+
+/* One finished future, as popped from a completion queue. */
+typedef struct futurl_completion {
+    /* The finished future (futurl_future_done() is 1). Ownership: borrowed
+     * from the queue, valid until the next _next, _wait or _free on this
+     * queue, even if you freed your reference already. */
+    futurl_future *future;
+    void *tag; /* the attach's tag, or the on_done's userdata */
+    /* The callback that futurl_completion_queue_on_done() registered, which
+     * has already run on this thread when the entry is returned; NULL for a
+     * plain attach. */
+    futurl_done_fn callback;
+} futurl_completion;
+
+/* A new, empty completion queue with its eventfd (EFD_CLOEXEC,
+ * EFD_NONBLOCK). Returns FUTURL_OK, FUTURL_EINVAL (out is NULL),
+ * FUTURL_ENOMEM, or FUTURL_EIO (no eventfd: the process is out of file
+ * descriptors). Ownership: *out is new, free with
+ * futurl_completion_queue_free(). Thread-safety: any thread. */
+FUTURL_API FUTURL_NODISCARD futurl_status
+futurl_completion_queue_new(futurl_completion_queue **out);
+
+/* Detach from every attached future, drop the entries not yet popped and
+ * free the queue (see the lifetime rules above: the futures go on; the fd
+ * is closed once no worker can write to it). NULL is allowed. Not from a
+ * callback that this queue runs. Thread-safety: the consumer, once, after
+ * every other call on q has returned. */
+FUTURL_API void futurl_completion_queue_free(futurl_completion_queue *q);
+
+/* The queue's file descriptor: readable (POLLIN) while the queue holds an
+ * entry, from the moment a finished future posts it until a pop leaves the
+ * queue empty; never readable for an empty queue once _next has returned
+ * FUTURL_EPENDING and no future finished since. Watch it, never read or
+ * close it. Ownership: borrowed, valid until futurl_completion_queue_free().
+ * Returns -1 if q is NULL. Thread-safety: any thread. */
+FUTURL_API int futurl_completion_queue_fd(const futurl_completion_queue *q);
+
+/* Attach f: when f finishes (or now, if it has), the queue receives one
+ * entry {f, tag, NULL}. Takes a reference to f (see the lifetime rules);
+ * you keep yours. Returns FUTURL_OK, FUTURL_EINVAL (q or f NULL, or f is
+ * already attached to a queue: this one or another), or FUTURL_ENOMEM
+ * (nothing attached). Thread-safety: any thread (not with _free). */
+FUTURL_API FUTURL_NODISCARD futurl_status
+futurl_completion_queue_attach(futurl_completion_queue *q, futurl_future *f, void *tag);
+
+/* Attach f with a callback: as futurl_completion_queue_attach() with tag
+ * userdata, and the thread that pops the entry (_next or _wait) runs
+ * fn(f, userdata) first, once, then returns the entry with `callback` set
+ * to fn. Unlike futurl_future_on_done(), fn never runs on a worker. fn may
+ * free f (your reference), attach more futures, and must not call _next,
+ * _wait or _free on this queue. Returns as _attach; if it fails, fn never
+ * runs. Thread-safety: any thread (not with _free). */
+FUTURL_API FUTURL_NODISCARD futurl_status futurl_completion_queue_on_done(
+    futurl_completion_queue *q, futurl_future *f, futurl_done_fn fn, void *userdata);
+
+/* Pop the oldest entry without blocking into *entry, running its callback
+ * if it has one. Entries come in the order the futures finished (within
+ * one wake-up's burst). Returns FUTURL_OK, FUTURL_EPENDING (the queue is
+ * empty; *entry is zeroed), FUTURL_EINVAL (q or entry NULL) or
+ * FUTURL_EDEADLK (called from a callback this queue runs).
+ * Thread-safety: the consumer only. */
+FUTURL_API futurl_status futurl_completion_queue_next(futurl_completion_queue *q,
+                                                      futurl_completion *entry);
+
+/* As futurl_completion_queue_next(), but wait up to timeout_ms (negative:
+ * forever; 0: only look) for an entry, for programs without a loop.
+ * Returns FUTURL_OK, FUTURL_EPENDING (none came in time), FUTURL_EINVAL or
+ * FUTURL_EDEADLK as _next, or FUTURL_EIO if poll() on the fd failed.
+ * Thread-safety: the consumer only. */
+FUTURL_API futurl_status futurl_completion_queue_wait(futurl_completion_queue *q,
+                                                      long timeout_ms,
+                                                      futurl_completion *entry);
 
 /* ======================================================================== */
 /* HTTP client                                                              */
@@ -492,15 +712,137 @@ typedef struct futurl_retry_policy {
 /* Fill p with the documented defaults. Thread-safety: any thread. */
 FUTURL_API void futurl_retry_policy_init(futurl_retry_policy *p);
 
+/* ------------------------------------------------------- debug and trace */
+
+/* What a futurl_debug_fn is handed (libcurl's curl_infotype). */
+typedef enum futurl_debug_type {
+    FUTURL_DEBUG_TEXT = 0,   /* libcurl's own notes ("Connected to ...") */
+    FUTURL_DEBUG_HEADER_IN,  /* a response header line, status line included */
+    FUTURL_DEBUG_HEADER_OUT, /* the request head as sent */
+    FUTURL_DEBUG_DATA_IN,    /* body bytes received (only with debug_data) */
+    FUTURL_DEBUG_DATA_OUT    /* body bytes sent (only with debug_data) */
+} futurl_debug_type;
+
+/* The wire-level debug callback (client option on_debug): data[0..len) is
+ * not NUL-terminated; request_id is the id of the request whose transfer
+ * produced it ("" for libcurl's notes outside any request, such as closing
+ * an idle connection). Both borrowed for the call. Runs on the worker
+ * thread inside the transfer: it must be quick, must not block on the
+ * request's own future and may run on several workers at once. */
+typedef void (*futurl_debug_fn)(const char *request_id, futurl_debug_type type,
+                                const char *data, size_t len, void *userdata);
+
+/* What happened to a request (client option on_event). */
+typedef enum futurl_event_type {
+    FUTURL_EVENT_QUEUED = 1,    /* accepted by submit (caller's thread) */
+    FUTURL_EVENT_STARTED,       /* a worker took it up for the first time */
+    FUTURL_EVENT_ATTEMPT_START, /* an attempt's transfer begins */
+    FUTURL_EVENT_ATTEMPT_END,   /* it ended: status, http_status, duration_ns */
+    FUTURL_EVENT_RETRY,         /* another attempt follows: delay_ms, reason */
+    FUTURL_EVENT_PARKED,        /* it waits off the workers: park */
+    FUTURL_EVENT_UNPARKED,      /* back on a worker after PARKED */
+    FUTURL_EVENT_FINISHED       /* its future is about to end: status */
+} futurl_event_type;
+
+/* Why a request waits (FUTURL_EVENT_PARKED, FUTURL_EVENT_UNPARKED). */
+typedef enum futurl_park_reason {
+    FUTURL_PARK_NONE = 0,
+    FUTURL_PARK_SLOT,  /* for one of its host's max_per_host slots */
+    FUTURL_PARK_TOKEN, /* for a rate_limit or host_rate_limit token */
+    FUTURL_PARK_HOLD   /* its host is held after a 429 with Retry-After */
+} futurl_park_reason;
+
+/*
+ * One lifecycle event, handed to futurl_event_fn for the length of the
+ * call (every pointer borrowed). futurl fills it; the caller only reads it,
+ * so fields may be added at the end in later versions. Fields that do not
+ * apply to a type are 0 or NULL.
+ */
+typedef struct futurl_event {
+    futurl_event_type type;
+    const char *request_id;  /* never NULL */
+    uint64_t time_ns;        /* CLOCK_MONOTONIC, nanoseconds */
+    const char *method;      /* the request's method */
+    const char *url;         /* the URL it is sent to (base_url joined) */
+    unsigned attempt;        /* ATTEMPT_START/END, RETRY: 1 for the first */
+    futurl_status status;    /* ATTEMPT_END, FINISHED: the outcome */
+    long http_status;        /* ATTEMPT_END, FINISHED: 0 when none arrived */
+    uint64_t duration_ns;    /* ATTEMPT_END: the attempt; FINISHED: since QUEUED */
+    long delay_ms;           /* RETRY: the wait before the next attempt */
+    const char *reason;      /* RETRY: why ("attempt 1: HTTP 503, backoff 12 ms");
+                                ATTEMPT_END, FINISHED: the error message or NULL */
+    futurl_park_reason park; /* PARKED, UNPARKED */
+} futurl_event;
+
+/*
+ * The lifecycle callback (client option on_event). Threads: QUEUED runs on
+ * the thread that submits (before submit returns; a submit that then fails
+ * is followed by FINISHED with its status on the same thread); STARTED,
+ * ATTEMPT_*, RETRY, PARKED, UNPARKED, and FINISHED of a request that ends
+ * in its job, run on a worker; FINISHED of a request ended while queued or
+ * parked (cancel, deadline, shutdown) runs on the thread that ends it (the
+ * canceller, the timer thread, the thread shutting down). FINISHED comes
+ * before the future is seen as done. So it must be thread-safe, quick, and
+ * must not wait for a future of the client. Every QUEUED is followed by
+ * exactly one FINISHED for the same id.
+ */
+typedef void (*futurl_event_fn)(const futurl_event *ev, void *userdata);
+
+/* Longest request id (futurl_request_set_id), in bytes. */
+#define FUTURL_MAX_REQUEST_ID_LENGTH 64u
+
+/* ----------------------------------------------------------------- client */
+
 /* Documented defaults of futurl_client_options_init(). */
 #define FUTURL_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define FUTURL_DEFAULT_TIMEOUT_MS 30000L
 #define FUTURL_DEFAULT_MAX_REDIRECTS 10L
 #define FUTURL_DEFAULT_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+#define FUTURL_DEFAULT_MAX_COOKIES 3000u           /* RFC 6265 6.1 minimums */
+#define FUTURL_DEFAULT_MAX_COOKIES_PER_DOMAIN 50u
+#define FUTURL_MAX_COOKIES_LIMIT 100000u /* the largest either limit may be */
+
+/*
+ * Limits on what a request and a client may carry, checked by the call
+ * that takes the value (it fails and changes nothing): so that nothing is
+ * accepted that libcurl 7.88 would refuse later. libcurl builds an HTTP/1
+ * request head (request line, headers, a body under 64 KiB) of at most
+ * 1 MiB and fails the transfer beyond it; it refuses option strings over
+ * 8,000,000 bytes; and it leaves out every cookie that would take the
+ * request head, up to the end of the Cookie header, to 8190 bytes. All the
+ * maxima below at once still fit in 1 MiB.
+ */
+/* A URL as given to futurl_request_new(), the URL a request ends with
+ * (base_url joined, parameters added; else FUTURL_EURL at submit), and the
+ * base_url and proxy options. Bytes, the NUL not counted. */
+#define FUTURL_MAX_URL_LENGTH 65536u
+/* An HTTP method token (FUTURL_EMETHOD beyond it). */
+#define FUTURL_MAX_METHOD_LENGTH 256u
+/* A request's own header lines, each counted as "Name: value" plus CRLF
+ * (FUTURL_EHEADER for the header that would pass it); the client's
+ * `headers` on their own likewise. */
+#define FUTURL_MAX_HEADER_BYTES 131072u
+/* Every other string option that reaches libcurl: user_agent and
+ * bearer_token (FUTURL_EHEADER), username, password, ca_file, ca_path,
+ * client_cert, client_key (FUTURL_EINVAL). */
+#define FUTURL_MAX_OPTION_LENGTH 65536u
+/* The `cookies` option as sent ("a=1; b=2"): at most this many bytes, one
+ * cookie of RFC 6265's 4096 or several smaller ones, and at most
+ * FUTURL_MAX_COOKIES cookies (FUTURL_EHEADER). */
+#define FUTURL_MAX_COOKIE_BYTES 4096u
+#define FUTURL_MAX_COOKIES      50u
+
+/* The range of rate_limit and host_rate_limit when not 0, in attempts per
+ * second: at least one a day, at most 1e9. Outside it create refuses the
+ * rate (FUTURL_EINVAL): a slower one would make a request wait for years. */
+#define FUTURL_MIN_RATE_LIMIT (1.0 / 86400.0)
+#define FUTURL_MAX_RATE_LIMIT 1e9
 
 typedef struct futurl_client_options {
     unsigned workers;        /* 0: as futurl_executor_options */
-    unsigned queue_capacity; /* 0: FUTURL_DEFAULT_QUEUE_CAPACITY */
+    unsigned queue_capacity; /* 0: FUTURL_DEFAULT_QUEUE_CAPACITY; bounds
+                                queued and parked requests together (see
+                                futurl_executor_options) */
     const char *thread_name; /* NULL: "futurl" */
     /* Joined with relative request URLs ("/get", "items?id=1"). NULL: none. */
     const char *base_url;
@@ -508,8 +850,11 @@ typedef struct futurl_client_options {
     const char *user_agent;
     /* NULL-terminated list of "Name: value" headers sent on every request
      * ("Name;" sends an empty value, "Name:" suppresses a header libcurl
-     * would add). Besides these, futurl sends "Expect:" unless you name
-     * Expect: no 100-continue round trip before a body. */
+     * would add). The names the request setters refuse (Content-Length,
+     * Transfer-Encoding, Host, Connection, Upgrade, TE, Trailer,
+     * Proxy-Connection, Keep-Alive, Expect; any case) are refused here too,
+     * in any of the three forms: create fails with FUTURL_EHEADER. futurl
+     * sends "Expect:" itself: no 100-continue round trip before a body. */
     const char *const *headers;
     long connect_timeout_ms; /* default FUTURL_DEFAULT_CONNECT_TIMEOUT_MS */
     long timeout_ms;         /* whole attempt; default FUTURL_DEFAULT_TIMEOUT_MS */
@@ -518,16 +863,24 @@ typedef struct futurl_client_options {
     int verify_tls;          /* default 1: peer and host name verified */
     const char *ca_file, *ca_path;         /* extra trust anchors; NULL: system */
     const char *client_cert, *client_key;  /* PEM files; NULL: none */
-    const char *proxy;                     /* e.g. "http://127.0.0.1:3128" */
+    const char *proxy;                     /* e.g. "http://127.0.0.1:3128"; no
+                                              space or control byte (FUTURL_EURL) */
     const char *username, *password;       /* HTTP basic auth; NULL: none */
     const char *bearer_token;              /* Authorization: Bearer; NULL: none;
                                               not together with username */
     const char *cookies;                   /* static "a=1; b=2" sent to each
                                               request's own host, never to another
-                                              host a redirect leads to */
+                                              host a redirect leads to; see
+                                              FUTURL_MAX_COOKIE_BYTES */
     int cookie_jar;       /* default 1: cookies servers set are kept client-wide */
+    /* Bounds of the jar, each 1 .. FUTURL_MAX_COOKIES_LIMIT (0 is refused):
+     * past one, the cookie set or changed least recently is evicted and no
+     * worker sends it again. A domain is the cookie's (the host of a
+     * host-only cookie), without its leading dot; sub-domains count apart. */
+    unsigned max_cookies;            /* default FUTURL_DEFAULT_MAX_COOKIES */
+    unsigned max_cookies_per_domain; /* default FUTURL_DEFAULT_MAX_COOKIES_PER_DOMAIN */
     size_t max_response_bytes; /* default FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
-                                  0: no cap */
+                                  0, or 2^63 and more (SIZE_MAX…): no cap */
     int raise_for_status; /* default 0: status >= 400 is still FUTURL_OK */
     int decompress;       /* default 1: Accept-Encoding with every codec
                              libcurl has (gzip, deflate, br, zstd) */
@@ -539,15 +892,65 @@ typedef struct futurl_client_options {
                                   the end, covering queue wait, backoff and every
                                   attempt; then FUTURL_ETIMEDOUT */
     unsigned max_per_host;     /* default 0: no limit; concurrent requests per
-                                  host (scheme://host:port) */
+                                  host: scheme://host:port as libcurl connects
+                                  (IPv4 numbers normalised, default port
+                                  filled in; README, "A host is") */
     double rate_limit;         /* default 0: none; attempts per second, whole
-                                  client, token bucket */
-    unsigned rate_burst;       /* default 1: tokens the bucket holds */
+                                  client, token bucket; else from
+                                  FUTURL_MIN_RATE_LIMIT to FUTURL_MAX_RATE_LIMIT */
+    unsigned rate_burst;       /* default 1: tokens the bucket holds (0: 1) */
     double host_rate_limit;    /* default 0: none; the same, per host */
-    unsigned host_rate_burst;  /* default 1 */
+    unsigned host_rate_burst;  /* default 1 (0: 1) */
     int hold_on_429;           /* default 1: a 429 with Retry-After holds back
                                   every request to that host until then */
+    size_t stream_buffer_bytes; /* default FUTURL_DEFAULT_STREAM_BUFFER_BYTES
+                                   (0: that default): body bytes a stream
+                                   (futurl_client_stream) holds at most before
+                                   its transfer waits for the reader */
+
+    /* Debug and trace (README, "Debugging and tracing"). All off by default,
+     * at no cost: without on_debug (and FUTURL_DEBUG) libcurl's debug
+     * function is never set. */
+    futurl_debug_fn on_debug; /* NULL: none; else the wire-level log */
+    void *debug_userdata;
+    int debug_data;           /* default 0: no body bytes to on_debug */
+    int debug_unmasked;       /* default 0: the values of Authorization,
+                                 Proxy-Authorization, Cookie and Set-Cookie
+                                 reach on_debug as "***" (an auth scheme
+                                 word kept); 1: as sent */
+    futurl_event_fn on_event; /* NULL: none; lifecycle events */
+    void *event_userdata;
+    /* Connect every request through this Unix domain socket instead of
+     * TCP (libcurl's CURLOPT_UNIX_SOCKET_PATH): the Docker API, local
+     * daemons. URLs keep their host ("http://docker/v1.43/info"): it is
+     * the Host header and the key of cookies and per-host limits, and is
+     * never resolved. NULL: TCP. At most FUTURL_MAX_UNIX_SOCKET_PATH bytes
+     * and not empty, else create fails with FUTURL_EINVAL. */
+    const char *unix_socket_path;
+    /* Credentials for the proxy (`proxy`, or one from the environment),
+     * through libcurl's proxy auth (Basic): Proxy-Authorization goes to the
+     * proxy alone, on an absolute-form request or on CONNECT, never to an
+     * origin (not inside a CONNECT tunnel, not to a no_proxy host). NULL:
+     * none; a password needs a user name. */
+    const char *proxy_username, *proxy_password;
+    /* Trust anchors for an https:// proxy's certificate (PEM). NULL: the
+     * system's. verify_tls covers the proxy too. */
+    const char *proxy_ca_file;
+    /* Hosts reached directly, not through the proxy: libcurl's no-proxy
+     * list ("localhost,.internal,10.0.0.0/8"; "*": all). Joined at create
+     * with the environment's no_proxy (or NO_PROXY), which libcurl alone
+     * would stop reading once this is set. NULL: the environment's alone.
+     * proxy_username … no_proxy: at most FUTURL_MAX_OPTION_LENGTH bytes,
+     * no control byte, else create fails with FUTURL_EINVAL. */
+    const char *no_proxy;
 } futurl_client_options;
+
+/* The longest unix_socket_path: what struct sockaddr_un's sun_path holds
+ * on Linux (108 bytes) without its NUL. */
+#define FUTURL_MAX_UNIX_SOCKET_PATH 107u
+
+/* Default of futurl_client_options.stream_buffer_bytes: 256 KiB. */
+#define FUTURL_DEFAULT_STREAM_BUFFER_BYTES (256u * 1024u)
 
 /* Fill opts with the documented defaults. Thread-safety: any thread. */
 FUTURL_API void futurl_client_options_init(futurl_client_options *opts);
@@ -556,10 +959,23 @@ FUTURL_API void futurl_client_options_init(futurl_client_options *opts);
  * Create a client and its pool; every string in opts is copied. Each worker
  * gets its own libcurl easy handle, reused across requests.
  * Returns FUTURL_OK, FUTURL_EINVAL (bad option, e.g. a negative timeout,
- * or username together with bearer_token), FUTURL_ESCHEME (base_url not
- * http/https), FUTURL_EURL (malformed base_url), FUTURL_EHEADER (a default
- * header, user_agent, cookies or bearer_token that is not a valid header
- * line or value), FUTURL_ENOMEM, FUTURL_ETHREAD, FUTURL_ECURL. Ownership: *out is new, free with futurl_client_destroy().
+ * username together with bearer_token, a rate limit outside
+ * [FUTURL_MIN_RATE_LIMIT, FUTURL_MAX_RATE_LIMIT], a cookie limit of 0 or
+ * above FUTURL_MAX_COOKIES_LIMIT, a string over FUTURL_MAX_OPTION_LENGTH, an
+ * empty unix_socket_path or one over FUTURL_MAX_UNIX_SOCKET_PATH, a
+ * proxy_password without proxy_username, a control byte in a proxy option),
+ * FUTURL_ESCHEME (base_url not http/https), FUTURL_EURL (malformed or
+ * too long base_url; a proxy with a space or control byte, or too long),
+ * FUTURL_EHEADER (a default header, user_agent, cookies or bearer_token
+ * that is not a valid header line or value, is too long, or a default
+ * header the library owns), FUTURL_ENOMEM, FUTURL_ETHREAD, FUTURL_ECURL.
+ * The environment variable FUTURL_DEBUG is read here, once: when set to
+ * anything but "" or "0" and opts->on_debug is NULL, the client writes its
+ * wire-level log to stderr, one line per header or note, each tagged with
+ * the request id, values of Authorization, Proxy-Authorization, Cookie and
+ * Set-Cookie masked. Words, comma-separated: "1" (or any), "unmasked"
+ * (values as sent), "data" (body byte counts too).
+ * Ownership: *out is new, free with futurl_client_destroy().
  * Thread-safety: any thread.
  */
 FUTURL_API FUTURL_NODISCARD futurl_status
@@ -571,16 +987,19 @@ futurl_client_create(const futurl_client_options *opts, futurl_client **out);
 FUTURL_API futurl_executor *futurl_client_executor(futurl_client *c);
 
 /* Shut the client's pool down (see futurl_executor_shutdown); running
- * transfers are aborted with FUTURL_CANCEL_PENDING. Thread-safety: any
- * thread except the client's workers. */
+ * transfers are aborted with FUTURL_CANCEL_PENDING. Returns FUTURL_OK,
+ * FUTURL_EINVAL (c is NULL), or FUTURL_EDEADLK, doing nothing, where
+ * futurl_executor_shutdown() returns it (the client's workers and timer
+ * thread, a callback inside a shutdown of the client).
+ * Thread-safety: any thread except those. */
 FUTURL_API futurl_status futurl_client_shutdown(futurl_client *c,
                                                 futurl_shutdown_mode how);
 
 /* Shut down (FUTURL_DRAIN) if needed and free the client. Futures outlive
  * it. NULL is allowed. Thread-safety: once, after all other calls on c; never
- * from one of its own workers or callbacks (it would wait for itself: the
- * call then does nothing and the client is leaked, rather than freed while
- * in use). */
+ * from one of its own workers, its timer thread or a callback inside a
+ * shutdown of c: it would wait for itself, so it does nothing there and the
+ * client is not freed while in use (as futurl_executor_destroy). */
 FUTURL_API void futurl_client_destroy(futurl_client *c);
 
 /* Counters of a client, readable at any time from any thread. */
@@ -593,7 +1012,8 @@ typedef struct futurl_client_stats {
     uint64_t throttled; /* 429 responses seen */
     uint64_t bytes;     /* body bytes received */
     size_t queued;      /* waiting for a worker (the client's own jobs too) */
-    size_t parked;      /* waiting to retry, for a slot or a token */
+    size_t parked;      /* waiting to retry, for a slot or a token; with
+                           queued, at most queue_capacity + workers */
     size_t in_flight;   /* transfers running now */
 } futurl_client_stats;
 
@@ -609,13 +1029,20 @@ FUTURL_API futurl_status futurl_client_get_stats(futurl_client *c,
  * A new request. method is an HTTP token ("GET", "PURGE", …; checked:
  * FUTURL_EMETHOD); url is absolute http(s) or relative to the client's
  * base_url (checked at submit). Both copied. An absolute URL's scheme is
- * checked here (FUTURL_ESCHEME), and so are control bytes, spaces and the
- * shape of its host and port (FUTURL_EURL); a defect only libcurl's full
- * parse finds (a bad IPv6 literal, say) fails the future with FUTURL_EURL
- * before anything is sent. Methods are case-sensitive:
+ * checked here (FUTURL_ESCHEME), and it is refused (FUTURL_EURL) if
+ * libcurl's URL parser would refuse it (control bytes, spaces, a bad host,
+ * IPv6 literal or port), or would only guess at its host: the scheme must
+ * be followed by exactly two slashes ("http:/h/" and "http:///h/" are
+ * refused, and so is a relative "///h/" at submit); nor may a host name
+ * hold %7F or an escaped letter, digit, '-', '.', '_' or '~' (libcurl
+ * takes them, but reads the host otherwise once it writes the URL, as it
+ * does to add a query). A host is what libcurl connects to (see README,
+ * "A host is"). Methods are case-sensitive:
  * GET, HEAD and POST are sent as libcurl does them natively (so a 301, 302
  * or 303 turns a POST into a GET); any other method is sent verbatim and,
- * with libcurl 7.88, kept on redirects. Returns FUTURL_OK, FUTURL_EINVAL,
+ * with libcurl 7.88, kept on redirects. A method longer than
+ * FUTURL_MAX_METHOD_LENGTH is FUTURL_EMETHOD, a URL longer than
+ * FUTURL_MAX_URL_LENGTH FUTURL_EURL. Returns FUTURL_OK, FUTURL_EINVAL,
  * FUTURL_EMETHOD, FUTURL_ESCHEME, FUTURL_EURL, FUTURL_ENOMEM.
  * Ownership: *out is new: free it, or hand it to futurl_client_submit().
  * Thread-safety: a request is used by one thread at a time.
@@ -627,86 +1054,214 @@ FUTURL_API FUTURL_NODISCARD futurl_status futurl_request_new(const char *method,
 /* Set header name to value, replacing a client default or an earlier value
  * of the same name (case-insensitive); "" sends an empty value. Refuses a
  * name that is not an HTTP token and any control character but HTAB in the
- * value (CR, LF, NUL…): FUTURL_EHEADER, and nothing is changed. Copied. */
+ * value (CR, LF, NUL…): FUTURL_EHEADER, and nothing is changed. Also
+ * refused, in any case, the names the library owns because they frame the
+ * message or manage the connection, so that the server reads each request
+ * exactly as it was sent and answers stay in step with requests:
+ * Content-Length, Transfer-Encoding, Host, Connection, Upgrade, TE,
+ * Trailer, Proxy-Connection, Keep-Alive and Expect (futurl never asks for
+ * 100-continue). For a virtual host, put its name in the URL. Copied.
+ * Returns FUTURL_OK, FUTURL_EINVAL (an argument is NULL), FUTURL_EHEADER
+ * (as above, or the request's headers would pass FUTURL_MAX_HEADER_BYTES)
+ * or FUTURL_ENOMEM. Thread-safety: a request is used by one thread at a
+ * time. */
 FUTURL_API futurl_status futurl_request_set_header(futurl_request *r, const char *name,
                                                    const char *value);
 
 /* Add one more header line, keeping earlier ones of the same name. Checked
- * and copied as set_header. */
+ * and copied as set_header (the same names are refused). Returns what
+ * futurl_request_set_header() returns. Thread-safety: a request is used by
+ * one thread at a time. */
 FUTURL_API futurl_status futurl_request_add_header(futurl_request *r, const char *name,
                                                    const char *value);
 
 /* Send no header of this name: drops a client default and suppresses one
- * libcurl would add (e.g. "Accept"). */
+ * libcurl would add (e.g. "Accept"). The names set_header refuses are
+ * refused here too (FUTURL_EHEADER): suppressing libcurl's Content-Length
+ * or Host would unframe the message just the same. Returns what
+ * futurl_request_set_header() returns. Thread-safety: a request is used by
+ * one thread at a time. */
 FUTURL_API futurl_status futurl_request_remove_header(futurl_request *r,
                                                       const char *name);
 
-/* Append name=value to the query string, both percent-encoded. Copied. */
+/* Append name=value to the query string, both percent-encoded. Copied.
+ * Returns FUTURL_OK, FUTURL_EINVAL (an argument is NULL) or FUTURL_ENOMEM;
+ * a URL that grows past FUTURL_MAX_URL_LENGTH is FUTURL_EURL at submit.
+ * Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_add_param(futurl_request *r, const char *name,
                                                   const char *value);
 
 /* Body bytes (copied; len may be 0) with an optional Content-Type (checked
  * as a header value). Without one no Content-Type is sent (libcurl would
  * claim a form). POST, PUT and PATCH without a body send Content-Length: 0;
- * HEAD never sends a body. */
+ * HEAD never sends a body. Returns FUTURL_OK, FUTURL_EINVAL (r is NULL,
+ * or data is NULL with len > 0), FUTURL_EHEADER (content_type) or
+ * FUTURL_ENOMEM. Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_body(futurl_request *r, const void *data,
                                                  size_t len, const char *content_type);
 
 /* Body: json serialized now (the caller keeps json), with
- * Content-Type: application/json. FUTURL_EJSON if it cannot be printed. */
+ * Content-Type: application/json. Returns FUTURL_OK, FUTURL_EINVAL (an
+ * argument is NULL), FUTURL_EJSON if it cannot be printed (cJSON does not
+ * tell a bad tree from a lack of memory), FUTURL_EHEADER or FUTURL_ENOMEM as
+ * futurl_request_set_body(). Thread-safety: a request is used by one thread
+ * at a time. */
 FUTURL_API futurl_status futurl_request_set_json(futurl_request *r,
                                                  const struct cJSON *json);
 
 /* Add a URL-encoded form field; the body becomes
  * application/x-www-form-urlencoded. FUTURL_EINVAL after set_body() or
- * set_json() (a later set_body() replaces the form). Copied. */
+ * set_json() (a later set_body() replaces the form). Copied. Returns
+ * FUTURL_OK, FUTURL_EINVAL (that, or an argument is NULL), FUTURL_EHEADER
+ * (no room for the Content-Type under FUTURL_MAX_HEADER_BYTES) or
+ * FUTURL_ENOMEM. Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_add_form(futurl_request *r, const char *name,
                                                  const char *value);
 
+/*
+ * Multipart/form-data bodies (RFC 7578), built on libcurl's mime API. Each
+ * add_part* call appends one part, in order; the request then sends
+ * multipart/form-data with a boundary libcurl picks (do not set a
+ * Content-Type header of your own). A GET becomes a GET with that body;
+ * POST and PUT are the usual. Parts exclude set_body(), set_json() and
+ * add_form() both ways (FUTURL_EINVAL). Names, file names and content types
+ * are copied; a control byte in any of them, or one over
+ * FUTURL_MAX_OPTION_LENGTH, is refused (FUTURL_EINVAL, content type:
+ * FUTURL_EHEADER). The body is built anew for every attempt on the worker's
+ * own handle, so a retry sends every part again from its start — a
+ * streamed part only through its rewind callback (below).
+ */
+
+/* A text field name=value (value copied). Returns FUTURL_OK, FUTURL_EINVAL
+ * (an argument is NULL, a control byte in name, or the request has another
+ * kind of body) or FUTURL_ENOMEM. Thread-safety: a request is used by one
+ * thread at a time. */
+FUTURL_API futurl_status futurl_request_add_part(futurl_request *r, const char *name,
+                                                 const char *value);
+
+/* An in-memory part: len bytes of data (copied; len may be 0), with an
+ * optional filename (NULL: none) and content_type (NULL: one libcurl
+ * guesses from the file name's extension — .txt, .html, .png, .pdf … — or
+ * none). Returns what futurl_request_add_part() returns, or FUTURL_EHEADER
+ * (content_type empty or with a control byte). Thread-safety: a request is
+ * used by one thread at a time. */
+FUTURL_API futurl_status futurl_request_add_part_data(futurl_request *r, const char *name,
+                                                      const void *data, size_t len,
+                                                      const char *filename,
+                                                      const char *content_type);
+
+/* A part read from the file at path (copied) at each attempt, by the
+ * worker; filename defaults to the path's base name (NULL), content_type to
+ * one libcurl guesses from the extension (NULL). The file must be readable
+ * now (checked here) and while the request runs (else the future fails
+ * FUTURL_EIO). Returns what futurl_request_add_part_data() returns, or
+ * FUTURL_EIO (path cannot be opened) or FUTURL_EINVAL (path NULL or
+ * empty). Thread-safety: a request is used by one thread at a time. */
+FUTURL_API futurl_status futurl_request_add_part_file(futurl_request *r, const char *name,
+                                                      const char *path,
+                                                      const char *filename,
+                                                      const char *content_type);
+
+/* Read callback of a streamed part, on the worker thread: copy at most size
+ * bytes into buf and return how many; 0 at the end; FUTURL_READ_ABORT to
+ * abort the transfer (the future fails FUTURL_EABORTED). */
+typedef size_t (*futurl_read_fn)(char *buf, size_t size, void *userdata);
+#define FUTURL_READ_ABORT ((size_t)-1)
+/* Rewind callback of a streamed part, on the worker thread: start the data
+ * again from its first byte; return 0, or non-zero if it cannot (the
+ * attempt fails FUTURL_EABORTED). */
+typedef int (*futurl_rewind_fn)(void *userdata);
+
+/* A part whose bytes come from read at each attempt: size bytes (-1:
+ * unknown, then the body is sent chunked). userdata (borrowed) must stay
+ * valid until the future finishes. Retries: before an attempt after one
+ * that read from the part, rewind is called; with rewind NULL such a retry
+ * is refused and the future ends with that attempt's outcome, its message
+ * saying which part could not be rewound (an attempt that failed before
+ * reading, e.g. a refused connection, is retried as usual). Returns what
+ * futurl_request_add_part_data() returns, or FUTURL_EINVAL (read NULL,
+ * size below -1). Thread-safety: a request is used by one thread at a
+ * time; read and rewind run on the worker thread that runs the transfer. */
+FUTURL_API futurl_status futurl_request_add_part_stream(futurl_request *r,
+                                                        const char *name,
+                                                        futurl_read_fn read, int64_t size,
+                                                        futurl_rewind_fn rewind,
+                                                        void *userdata,
+                                                        const char *filename,
+                                                        const char *content_type);
+
 /* Per-request total timeout for one attempt, overriding the client's
- * (0: none, negative: FUTURL_EINVAL). */
+ * (0: none). Returns FUTURL_OK, or FUTURL_EINVAL for a negative timeout or
+ * a NULL r. Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_timeout(futurl_request *r, long timeout_ms);
 
-/* Per-request raise-for-status (0 or 1), overriding the client's. */
+/* Per-request raise-for-status (0 or 1), overriding the client's. Returns
+ * FUTURL_OK, or FUTURL_EINVAL for another value or a NULL r.
+ * Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_raise_for_status(futurl_request *r, int on);
 
-/* Per-request response-size cap in bytes (0: none), overriding the client's. */
+/* Per-request response-size cap in bytes, overriding the client's: 0, or
+ * 2^63 and more (SIZE_MAX…), means no cap. Returns FUTURL_OK, or
+ * FUTURL_EINVAL for a NULL r. Thread-safety: a request is used by one thread
+ * at a time. */
 FUTURL_API futurl_status futurl_request_set_max_response_bytes(futurl_request *r,
                                                                size_t max_bytes);
 
-/* Per-request retry policy (copied), overriding the client's. */
+/* Per-request retry policy (copied), overriding the client's. Returns
+ * FUTURL_OK, FUTURL_EINVAL (an argument is NULL, max_attempts is 0, or a
+ * delay or the budget is negative) or FUTURL_ENOMEM.
+ * Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_retry(futurl_request *r,
                                                   const futurl_retry_policy *p);
 
 /* Per-request deadline in milliseconds from submit (0: none), overriding the
  * client's: covers queue wait, waits for a slot or a token, backoff and all
  * attempts. When it passes the future ends FUTURL_ETIMEDOUT — at the
- * deadline, not after another attempt. Negative: FUTURL_EINVAL. */
+ * deadline, not after another attempt. Returns FUTURL_OK, or FUTURL_EINVAL
+ * for a negative deadline or a NULL r. Thread-safety: a request is used by
+ * one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_deadline(futurl_request *r, long deadline_ms);
+
+/* Name the request: id (copied) shows in its events, the debug log and on
+ * its response (futurl_response_request_id). 1 to
+ * FUTURL_MAX_REQUEST_ID_LENGTH printable ASCII bytes (0x20-0x7E: no CR, LF
+ * or other control byte). A request without one gets "req-N" at submit, N
+ * counting up from 1 in the process. Returns FUTURL_OK, or FUTURL_EINVAL
+ * (NULL r or id, empty, too long, a byte outside that range: r unchanged).
+ * Thread-safety: a request is used by one thread at a time. */
+FUTURL_API futurl_status futurl_request_set_id(futurl_request *r, const char *id);
 
 /*
  * Stream the body to fn as it arrives, instead of buffering it (the
  * response body is then empty). fn runs on the worker thread; returning
  * non-zero aborts the transfer (FUTURL_EABORTED). The size cap still
- * applies. Replaces any set_output_file().
+ * applies. Replaces any set_output_file(). Returns FUTURL_OK, or
+ * FUTURL_EINVAL if r or fn is NULL. Thread-safety: a request is used by one
+ * thread at a time; fn runs on the worker thread that runs the transfer.
  */
 typedef int (*futurl_chunk_fn)(const char *data, size_t len, void *userdata);
 FUTURL_API futurl_status futurl_request_on_chunk(futurl_request *r, futurl_chunk_fn fn,
                                                  void *userdata);
 
 /* Write the body to fp (borrowed; must stay open until the future
- * finishes) instead of buffering it. A short write fails with FUTURL_EIO. */
+ * finishes) instead of buffering it; replaces any on_chunk(). A short write
+ * fails the future with FUTURL_EIO. Returns FUTURL_OK, or FUTURL_EINVAL if
+ * r or fp is NULL. Thread-safety: a request is used by one thread at a
+ * time; the worker thread writes to fp. */
 FUTURL_API futurl_status futurl_request_set_output_file(futurl_request *r, FILE *fp);
 
 /* Progress callback on the worker thread, at least about once a second:
  * bytes received so far and the expected total (0 if unknown). Returning
- * non-zero aborts the transfer (FUTURL_EABORTED). */
+ * non-zero aborts the transfer (FUTURL_EABORTED). Returns FUTURL_OK, or
+ * FUTURL_EINVAL if r or fn is NULL. Thread-safety: a request is used by one
+ * thread at a time; fn runs on the worker thread that runs the transfer. */
 typedef int (*futurl_progress_fn)(uint64_t received, uint64_t total, void *userdata);
 FUTURL_API futurl_status futurl_request_on_progress(futurl_request *r,
                                                     futurl_progress_fn fn,
                                                     void *userdata);
 
-/* Free a request that was not submitted. NULL is allowed. */
+/* Free a request that was not submitted (submit steals it, even when it
+ * fails). NULL is allowed. Thread-safety: the one thread using r. */
 FUTURL_API void futurl_request_free(futurl_request *r);
 
 /*
@@ -720,6 +1275,10 @@ FUTURL_API void futurl_request_free(futurl_request *r);
  * within milliseconds, also while the server is silent (the transfer's
  * sockets are shut down; measured on loopback: about 1 ms silent, 5 ms while
  * data flows).
+ * FUTURL_EURL also when the final URL (base_url joined, parameters added)
+ * is longer than FUTURL_MAX_URL_LENGTH, or when, with the client's static
+ * cookies, the request head up to the Cookie header would pass libcurl's
+ * 8190 bytes (libcurl would leave the cookies out).
  * Returns FUTURL_OK, FUTURL_EINVAL, FUTURL_ESCHEME, FUTURL_EURL, FUTURL_ENOMEM,
  * FUTURL_EQUEUEFULL, FUTURL_ESHUTDOWN. Ownership: steals r (also on failure);
  * *out is new. Thread-safety: any thread.
@@ -728,17 +1287,25 @@ FUTURL_API FUTURL_NODISCARD futurl_status futurl_client_submit(futurl_client *c,
                                                               futurl_request *r,
                                                               futurl_future **out);
 
-/* As futurl_client_submit() but never blocks (FUTURL_EQUEUEFULL). */
+/* As futurl_client_submit() but never blocks. Returns what
+ * futurl_client_submit() returns, and FUTURL_EQUEUEFULL at once when the
+ * queue is full. Ownership: steals r (also on failure); *out is new.
+ * Thread-safety: any thread. */
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_client_try_submit(futurl_client *c,
                                                                   futurl_request *r,
                                                                   futurl_future **out);
 
-/* One-liners: build, submit, return the future. Same returns as submit. */
+/* One-liners: build, submit, return the future. Returns what
+ * futurl_request_new() and futurl_client_submit() return. Ownership: *out
+ * is new. Thread-safety: any thread. */
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_get(futurl_client *c, const char *url,
                                                     futurl_future **out);
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_delete(futurl_client *c, const char *url,
                                                        futurl_future **out);
-/* POST, PUT or PATCH json (serialized now; the caller keeps it). */
+/* POST, PUT or PATCH json (serialized now; the caller keeps it). Returns
+ * what futurl_request_new(), futurl_request_set_json() and
+ * futurl_client_submit() return (FUTURL_EINVAL for a NULL body).
+ * Ownership: *out is new. Thread-safety: any thread. */
 FUTURL_API FUTURL_NODISCARD futurl_status futurl_post_json(futurl_client *c,
                                                           const char *url,
                                                           const struct cJSON *body,
@@ -765,70 +1332,193 @@ FUTURL_API FUTURL_NODISCARD futurl_status futurl_patch_json(futurl_client *c,
 FUTURL_API const futurl_response *futurl_future_response(const futurl_future *f);
 
 /* The libcurl error code (CURLcode) of the last attempt; 0 on success and
- * when no transfer ran (no response). */
+ * when no transfer ran (no response). Thread-safety: any thread. */
 FUTURL_API int futurl_future_curl_code(const futurl_future *f);
 
-/* HTTP status of the final response (0 if none arrived). */
+/* HTTP status of the final response (0 if none arrived).
+ * Thread-safety: any thread. */
 FUTURL_API long futurl_response_status(const futurl_response *r);
 
 /* First value of header name (case-insensitive) in the final response, or
- * NULL. Borrowed. */
+ * NULL. Borrowed. Values (and names) never hold CR, LF or NUL: a server's
+ * bare CR inside a line reads as a space (RFC 9110 section 5.5), and the
+ * spaces around a value are trimmed. Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_header(const futurl_response *r,
                                               const char *name);
 
-/* The n-th (0-based) value of a repeated header, or NULL. Borrowed. */
+/* The n-th (0-based) value of a repeated header, or NULL. Borrowed.
+ * Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_header_nth(const futurl_response *r,
                                                   const char *name, size_t n);
 
-/* Number of header lines in the final response. */
+/* Number of header lines in the final response. Thread-safety: any thread. */
 FUTURL_API size_t futurl_response_header_count(const futurl_response *r);
 
-/* The i-th header line, in the order received: 0 and its name and value
- * (borrowed), or -1 if i is out of range. */
-FUTURL_API int futurl_response_header_at(const futurl_response *r, size_t i,
-                                         const char **name, const char **value);
+/* The i-th header line, in the order received: its name into *name and
+ * its value into *value (borrowed; either pointer may be NULL). Returns
+ * FUTURL_OK, or FUTURL_EINVAL if r is NULL or i is out of range (i >=
+ * futurl_response_header_count(r)), and then sets *name and *value to
+ * NULL. Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_response_header_at(const futurl_response *r, size_t i,
+                                                   const char **name,
+                                                   const char **value);
 
 /* The body (NUL-terminated; the NUL is not counted in *len, which may be
- * NULL). Never NULL: "" when empty or streamed. Borrowed. */
+ * NULL). Never NULL: "" when empty or streamed. Borrowed.
+ * Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_body(const futurl_response *r, size_t *len);
 
 /* The body parsed as JSON, parsed on first call and cached; NULL if it is
- * not valid JSON (see futurl_response_json_error). Borrowed. */
+ * not valid JSON (see futurl_response_json_error), or if memory ran out
+ * (not cached: a later call parses again). Borrowed.
+ * Thread-safety: any thread. */
 FUTURL_API const struct cJSON *futurl_response_json(const futurl_response *r);
 
 /* After futurl_response_json() returned NULL: a message with the byte
- * offset of the error ("invalid JSON at byte 17"); NULL if the body parsed.
- * Borrowed. */
+ * offset of the error ("invalid JSON at byte 17", or "out of memory while
+ * parsing JSON"); NULL if the body parsed.
+ * Borrowed. Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_json_error(const futurl_response *r);
 
-/* The URL of the final response (after redirects). Borrowed. */
+/* The URL of the final response (after redirects). Borrowed.
+ * Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_url(const futurl_response *r);
 
-/* Redirects followed. */
+/* Redirects followed. Thread-safety: any thread. */
 FUTURL_API long futurl_response_redirects(const futurl_response *r);
 
-/* HTTP version of the final response: 10, 11, 20 or 30 (0 unknown). */
+/* HTTP version of the final response: 10, 11, 20 or 30 (0 unknown).
+ * Thread-safety: any thread. */
 FUTURL_API int futurl_response_http_version(const futurl_response *r);
 
-/* Body bytes received (also when streamed). */
+/* Body bytes received (also when streamed). Thread-safety: any thread. */
 FUTURL_API uint64_t futurl_response_bytes(const futurl_response *r);
 
-/* Seconds: whole transfer, until connected, until the first byte. */
+/* Seconds: whole transfer, until connected, until the first byte.
+ * Thread-safety: any thread. */
 FUTURL_API double futurl_response_elapsed(const futurl_response *r);
 FUTURL_API double futurl_response_connect_time(const futurl_response *r);
 FUTURL_API double futurl_response_ttfb(const futurl_response *r);
 
-/* Attempts made (1 without retries). */
+/* Attempts made (1 without retries). Thread-safety: any thread. */
 FUTURL_API unsigned futurl_response_attempts(const futurl_response *r);
 
 /* Why retry i (0 .. attempts-2) happened, e.g. "attempt 1: HTTP 503,
  * Retry-After 1000 ms" or "attempt 2: FUTURL_ENETWORK: Recv failure:
- * Connection reset by peer, backoff 173 ms"; NULL past the end. Borrowed. */
+ * Connection reset by peer, backoff 173 ms"; NULL past the end. Borrowed.
+ * Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_retry_reason(const futurl_response *r,
                                                     unsigned i);
 
-/* New connections this transfer opened (0 when a kept-alive one was reused). */
+/* The id of the request this response answers (futurl_request_set_id, or
+ * the generated "req-N"); "" for a response no transfer made. Borrowed.
+ * Thread-safety: any thread. */
+FUTURL_API const char *futurl_response_request_id(const futurl_response *r);
+
+/* New connections this transfer opened (0 when a kept-alive one was reused).
+ * Thread-safety: any thread. */
 FUTURL_API long futurl_response_new_connections(const futurl_response *r);
+
+/* ======================================================================== */
+/* Streams: the body pulled on the caller's thread                          */
+/* ======================================================================== */
+
+/* A response body read by the caller as it arrives (httpx's
+ * client.stream() / aiter_bytes() / aclose()). */
+typedef struct futurl_stream futurl_stream;
+
+/*
+ * Queue r as a streaming request. The future finishes as soon as the
+ * headers of the final response have arrived (after redirects; interim 1xx
+ * responses are skipped), or when the request fails before that. Then
+ * futurl_future_response() gives the status and headers (bytes, elapsed and
+ * the other counters are as at that moment) and futurl_future_stream() the
+ * body. With raise_for_status a status >= 400 ends the future FAILED with
+ * FUTURL_EHTTP, and the stream still gives the body. A stream future always
+ * has a response once finished: one that failed or was cancelled before a
+ * transfer ran has status 0 and no headers.
+ * The transfer holds at most the client's stream_buffer_bytes of body that
+ * the reader has not taken: while the buffer is full, it stops reading from
+ * the socket. Retries (of the client's or the request's policy) happen only
+ * until the headers have been handed over: a 503 that arrives as the final
+ * response is the stream's response, not retried. The size cap, timeout
+ * and deadline still hold, also while the transfer waits for the reader.
+ * The request must have no chunk callback or output file (FUTURL_EINVAL).
+ * Cancelling the future before it finishes aborts the request (it ends
+ * CANCELLED); afterwards, use futurl_stream_cancel() or close.
+ * Returns what futurl_client_submit() returns. Ownership: steals r (also on
+ * failure); *out is new, free with futurl_future_free(), which also closes
+ * its stream. Thread-safety: any thread. The future's done-callbacks may
+ * run on the worker, inside the transfer: they must not wait for the
+ * stream's body (futurl_stream_read with a timeout would wait for itself).
+ */
+FUTURL_API FUTURL_NODISCARD futurl_status futurl_client_stream(futurl_client *c,
+                                                               futurl_request *r,
+                                                               futurl_future **out);
+
+/* The stream of a future from futurl_client_stream() whose headers arrived
+ * (it finished DONE, or FAILED with FUTURL_EHTTP); NULL otherwise (not
+ * finished, failed before the headers, cancelled, not a stream future).
+ * Ownership: borrowed, valid until futurl_future_free(f). Thread-safety:
+ * any thread. */
+FUTURL_API futurl_stream *futurl_future_stream(const futurl_future *f);
+
+/*
+ * Read up to cap body bytes into buf, waiting at most timeout_ms for some
+ * (negative: forever; 0: never waits, the non-blocking read). Bytes that
+ * arrived are always handed over before the end or an error is reported.
+ * Returns FUTURL_OK with *got > 0 (bytes read) or *got == 0 (the end of
+ * the body: the transfer completed and every byte was read; again on every
+ * later call); FUTURL_EPENDING with *got == 0 when nothing arrived within
+ * timeout_ms; the status the transfer failed with once its bytes are read
+ * (FUTURL_ENETWORK for a reset, FUTURL_ETOOLARGE, FUTURL_ETIMEDOUT,
+ * FUTURL_ECANCELED after futurl_stream_cancel(), ...; see
+ * futurl_stream_errmsg() and futurl_stream_bytes() for the bytes read
+ * before it), again on every later call; FUTURL_EINVAL (a NULL argument,
+ * cap 0, or a closed stream). Thread-safety: any thread; several readers
+ * may read at once (each byte goes to one of them), and close or cancel
+ * may run on another thread, which wakes a blocked reader.
+ */
+FUTURL_API futurl_status futurl_stream_read(futurl_stream *s, void *buf, size_t cap,
+                                            size_t *got, long timeout_ms);
+
+/* A descriptor (eventfd, close-on-exec, non-blocking) that is readable
+ * while body bytes, the end or an error wait to be read: watch it with
+ * poll, epoll, libuv or GLib and call futurl_stream_read(..., 0) when it
+ * is; never read or close it yourself. -1 for a NULL s. Ownership:
+ * borrowed, valid until futurl_future_free() of the stream's future.
+ * Not inherited across exec; after fork, the child must not use it.
+ * Thread-safety: any thread. */
+FUTURL_API int futurl_stream_fd(const futurl_stream *s);
+
+/* Body bytes read from s so far (the partial count after an error).
+ * Thread-safety: any thread. */
+FUTURL_API uint64_t futurl_stream_bytes(const futurl_stream *s);
+
+/* Body bytes buffered in s now, never more than the client's
+ * stream_buffer_bytes. Thread-safety: any thread. */
+FUTURL_API size_t futurl_stream_buffered(const futurl_stream *s);
+
+/* Why the body ended badly ("" while it goes on or after a clean end).
+ * Ownership: borrowed, valid until futurl_future_free() of the stream's
+ * future; stable once futurl_stream_read() has returned the error.
+ * Thread-safety: any thread. */
+FUTURL_API const char *futurl_stream_errmsg(const futurl_stream *s);
+
+/* Abort the transfer if it is still running: it stops within milliseconds
+ * (the connection is closed, the worker goes back to the pool), and reads
+ * return FUTURL_ECANCELED at once, also one blocked on another thread.
+ * Returns 1 if the transfer was still running, 0 if it had ended (the body
+ * stays readable) or s is NULL. Thread-safety: any thread. */
+FUTURL_API int futurl_stream_cancel(futurl_stream *s);
+
+/* Stop reading: futurl_stream_cancel() if the transfer still runs;
+ * afterwards reads return FUTURL_EINVAL. After the end of the body was
+ * read (a read returned 0 bytes with FUTURL_OK) the connection stays open
+ * for the next request. The memory stays until futurl_future_free() of the
+ * stream's future, which closes the stream itself if needed. NULL is
+ * allowed. Thread-safety: any thread; a second close does nothing. */
+FUTURL_API void futurl_stream_close(futurl_stream *s);
 
 #ifdef __cplusplus
 }

@@ -2,16 +2,24 @@
  * src/client.c — the HTTP client object: options and their defaults,
  * create (checks and copies the options, builds the shared default header
  * list, the DNS share and the cookie jar, then starts the pool whose
- * workers each set up one easy handle: transfer.c), submit and the
+ * workers each set up one easy handle: handle.c), submit and the
  * one-liners, shutdown and destroy.
  */
 #include "client.h"
 
+#include "handle.h"
+#include "http_job.h"
+#include "proxy.h"
+#include "stream.h"
+#include "trace.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
-#include "future.h"
+#include "clock.h"
+#include "executor.h"
 #include "http.h"
 
 #define DEFAULT_USER_AGENT "futurl/" FUTURL_VERSION_STRING
@@ -35,6 +43,11 @@ static const size_t string_options[] = {
     offsetof(futurl_client_options, password),
     offsetof(futurl_client_options, bearer_token),
     offsetof(futurl_client_options, cookies),
+    offsetof(futurl_client_options, unix_socket_path),
+    offsetof(futurl_client_options, proxy_username),
+    offsetof(futurl_client_options, proxy_password),
+    offsetof(futurl_client_options, proxy_ca_file),
+    offsetof(futurl_client_options, no_proxy),
 };
 #define STRING_OPTIONS (sizeof string_options / sizeof string_options[0])
 
@@ -53,6 +66,8 @@ void futurl_client_options_init(futurl_client_options *opts) {
     opts->max_redirects = FUTURL_DEFAULT_MAX_REDIRECTS;
     opts->verify_tls = 1;
     opts->cookie_jar = 1;
+    opts->max_cookies = FUTURL_DEFAULT_MAX_COOKIES;
+    opts->max_cookies_per_domain = FUTURL_DEFAULT_MAX_COOKIES_PER_DOMAIN;
     opts->max_response_bytes = FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
     opts->decompress = 1;
     opts->http2 = 1;
@@ -60,6 +75,7 @@ void futurl_client_options_init(futurl_client_options *opts) {
     opts->rate_burst = 1;
     opts->host_rate_burst = 1;
     opts->hold_on_429 = 1;
+    opts->stream_buffer_bytes = FUTURL_DEFAULT_STREAM_BUFFER_BYTES;
 }
 
 /* The executor's completion hook: count the outcome of HTTP futures (the
@@ -83,11 +99,10 @@ static void count_outcome(void *client, futurl_future *f) {
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
-/* Split opts.cookies ("a=1; b=2") into "name\tvalue" pairs. A name is a
- * token; a value may not hold a tab, the separator of libcurl's cookie
- * lines. Returns FUTURL_OK, FUTURL_EHEADER or FUTURL_ENOMEM. */
-static futurl_status split_static_cookies(futurl_client *c, const char *cookies) {
+/* opts.cookies into "name\tvalue" pairs (client.h). */
+futurl_status futurl__split_static_cookies(futurl_client *c, const char *cookies) {
     const char *p = cookies;
+    size_t sent = 0;
     while (*p != '\0') {
         while (*p == ' ' || *p == ';')
             p++;
@@ -100,6 +115,10 @@ static futurl_status split_static_cookies(futurl_client *c, const char *cookies)
             value_len--; /* trailing spaces before the next ';' */
         if (eq == NULL || !futurl__is_token(p, (size_t)(eq - p)) ||
             memchr(eq + 1, '\t', value_len) != NULL)
+            return FUTURL_EHEADER;
+        sent += (c->static_cookie_count ? 2 : 0) + (size_t)(eq - p) + 1 + value_len;
+        if (c->static_cookie_count == FUTURL_MAX_COOKIES ||
+            sent > FUTURL_MAX_COOKIE_BYTES)
             return FUTURL_EHEADER;
         char **v = realloc(c->static_cookies, (c->static_cookie_count + 1) * sizeof *v);
         if (v == NULL)
@@ -116,21 +135,118 @@ static futurl_status split_static_cookies(futurl_client *c, const char *cookies)
         v[c->static_cookie_count++] = pair;
         p += len;
     }
+    c->static_cookie_bytes = sent;
     return FUTURL_OK;
 }
 
+/* libcurl 7.88 (http.c, MAX_COOKIE_HEADER_LEN) leaves out every cookie from
+ * the first one that would take the request head, up to and with it, to
+ * this many bytes. */
+#define LIBCURL_COOKIE_HEAD_MAX 8190u
+
+/* What libcurl writes before the Cookie header besides the request line
+ * and Host's value (per request: static_cookies_fit), and the
+ * static cookies themselves; an upper bound. */
+static size_t cookie_head_fixed(const futurl_client *c) {
+    const futurl_client_options *o = &c->opts;
+    size_t n = sizeof " HTTP/1.1\r\nHost: \r\n" - 1;
+    if (o->user_agent[0] != '\0')
+        n += sizeof "User-Agent: \r\n" - 1 + strlen(o->user_agent);
+    if (o->bearer_token != NULL)
+        n += sizeof "Authorization: Bearer \r\n" - 1 + strlen(o->bearer_token);
+    else if (o->username != NULL) /* base64 of "user:password" */
+        n +=
+            sizeof "Authorization: Basic \r\n" - 1 +
+            4 * ((strlen(o->username) + 1 + (o->password ? strlen(o->password) : 0) + 2) /
+                 3);
+    if (o->proxy != NULL) /* credentials in the proxy URL, base64 */
+        n += sizeof "Proxy-Connection: Keep-Alive\r\nProxy-Authorization: Basic \r\n" -
+             1 + 4 * ((strlen(o->proxy) + 2) / 3);
+    if (o->proxy_username != NULL) /* "user:password", base64 */
+        n += sizeof "Proxy-Authorization: Basic \r\n" - 1 +
+             4 * ((strlen(o->proxy_username) + 1 +
+                   (o->proxy_password ? strlen(o->proxy_password) : 0) + 2) /
+                  3);
+    n += sizeof "Accept: */*\r\nAccept-Encoding: \r\nCookie: " - 1 +
+         64; /* libcurl's list of encodings, "deflate, gzip, br, zstd" */
+    return n + c->static_cookie_bytes;
+}
+
+/* 1 if libcurl will send all of c's static cookies with the prepared
+ * request r: its request head up to the end of them stays under
+ * LIBCURL_COOKIE_HEAD_MAX. */
+static int static_cookies_fit(const futurl_client *c, const futurl_request *r) {
+    if (c->static_cookie_count == 0)
+        return 1;
+    const char *url = futurl__request_url(r);
+    const char *sep = strstr(url, "://");
+    size_t url_len = strlen(url), host_len = sep ? strcspn(sep + 3, "/?#") : url_len;
+    /* "METHOD target" (the target at most the URL), Host's value, and
+     * libcurl's "+ 1" in its comparison. */
+    size_t head = strlen(r->method) + 1 + url_len + host_len + c->cookie_head + 1;
+    return head < LIBCURL_COOKIE_HEAD_MAX;
+}
+
 /* ---------------------------------------------------------------- create */
+
+/* libcurl copies unix_socket_path into a sockaddr_un with its NUL. */
+_Static_assert(FUTURL_MAX_UNIX_SOCKET_PATH < sizeof(((struct sockaddr_un *)0)->sun_path),
+               "FUTURL_MAX_UNIX_SOCKET_PATH must fit sun_path");
+
+/* 1 if s (may be NULL) is longer than max bytes. */
+static int too_long(const char *s, size_t max) {
+    return s != NULL && strnlen(s, max + 1) > max;
+}
+
+/* A proxy string: no space or control byte (libcurl would take CR/LF or a
+ * space for part of the host and fail every request to resolve it). */
+static int proxy_ok(const char *proxy) {
+    if (too_long(proxy, FUTURL_MAX_URL_LENGTH))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)proxy; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* 0 (no limit) or a rate in range; refuses NaN too. */
+static int rate_ok(double rate) {
+    return rate == 0 || (rate >= FUTURL_MIN_RATE_LIMIT && rate <= FUTURL_MAX_RATE_LIMIT);
+}
 
 static futurl_status check_options(const futurl_client_options *o) {
     if (o->connect_timeout_ms < 0 || o->timeout_ms < 0 || o->max_redirects < 0 ||
         (o->bearer_token != NULL && o->username != NULL) ||
         (o->password != NULL && o->username == NULL))
         return FUTURL_EINVAL;
+    /* Strings libcurl would refuse at setopt (or send in a request head
+     * it cannot build): refused here, by the call that takes them. */
+    const char *plain[] = {o->username, o->password,    o->ca_file,
+                           o->ca_path,  o->client_cert, o->client_key};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (too_long(plain[i], FUTURL_MAX_OPTION_LENGTH))
+            return FUTURL_EINVAL;
+    if (o->unix_socket_path != NULL &&
+        (o->unix_socket_path[0] == '\0' ||
+         too_long(o->unix_socket_path, FUTURL_MAX_UNIX_SOCKET_PATH)))
+        return FUTURL_EINVAL;
+    if (futurl__proxy_options_check(o) != FUTURL_OK)
+        return FUTURL_EINVAL;
+    if (too_long(o->user_agent, FUTURL_MAX_OPTION_LENGTH) ||
+        too_long(o->bearer_token, FUTURL_MAX_OPTION_LENGTH))
+        return FUTURL_EHEADER;
+    if (too_long(o->base_url, FUTURL_MAX_URL_LENGTH) ||
+        (o->proxy != NULL && !proxy_ok(o->proxy)))
+        return FUTURL_EURL;
     const futurl_retry_policy *p = &o->retry;
     /* !(x >= 0) also refuses NaN. */
     if (p->max_attempts == 0 || p->base_delay_ms < 0 || p->max_delay_ms < 0 ||
-        p->budget_ms < 0 || o->deadline_ms < 0 || !(o->rate_limit >= 0) ||
-        !(o->host_rate_limit >= 0) || o->rate_limit > 1e9 || o->host_rate_limit > 1e9)
+        p->budget_ms < 0 || o->deadline_ms < 0 || !rate_ok(o->rate_limit) ||
+        !rate_ok(o->host_rate_limit))
+        return FUTURL_EINVAL;
+    if (o->max_cookies == 0 || o->max_cookies > FUTURL_MAX_COOKIES_LIMIT ||
+        o->max_cookies_per_domain == 0 ||
+        o->max_cookies_per_domain > FUTURL_MAX_COOKIES_LIMIT)
         return FUTURL_EINVAL;
     if (o->base_url != NULL) {
         futurl_status st = futurl__url_check(o->base_url);
@@ -146,25 +262,25 @@ static futurl_status check_options(const futurl_client_options *o) {
 }
 
 /* The list every request sends unless it has its own: the caller's headers
- * and "Expect:" (no 100-continue round trip before a body), unless named. */
+ * and "Expect:" (no 100-continue round trip before a body; Expect is one of
+ * the names a caller cannot set, so no request overrides it). */
 static futurl_status build_default_headers(futurl_client *c, const char *const *headers) {
-    int has_expect = 0;
+    size_t bytes = 0;
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
         size_t name_len;
-        if (futurl__header_line_check(headers[i], &name_len) != FUTURL_OK)
+        if (futurl__header_line_check(headers[i], &name_len) != FUTURL_OK ||
+            (bytes += strnlen(headers[i], FUTURL_MAX_HEADER_BYTES) + 2) >
+                FUTURL_MAX_HEADER_BYTES)
             return FUTURL_EHEADER;
-        has_expect |= futurl__ascii_ieq(headers[i], name_len, "Expect", 6);
         struct curl_slist *l = curl_slist_append(c->default_headers, headers[i]);
         if (l == NULL)
             return FUTURL_ENOMEM;
         c->default_headers = l;
     }
-    if (!has_expect) {
-        struct curl_slist *l = curl_slist_append(c->default_headers, "Expect:");
-        if (l == NULL)
-            return FUTURL_ENOMEM;
-        c->default_headers = l;
-    }
+    struct curl_slist *l = curl_slist_append(c->default_headers, "Expect:");
+    if (l == NULL)
+        return FUTURL_ENOMEM;
+    c->default_headers = l;
     return FUTURL_OK;
 }
 
@@ -264,11 +380,17 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
     c->opts.headers = NULL; /* lives on as default_headers */
     if (c->opts.user_agent == NULL)
         c->opts.user_agent = DEFAULT_USER_AGENT;
+    c->opts.max_response_bytes = futurl__size_cap(c->opts.max_response_bytes);
+    if (c->opts.stream_buffer_bytes == 0)
+        c->opts.stream_buffer_bytes = FUTURL_DEFAULT_STREAM_BUFFER_BYTES;
     for (size_t i = 0; i < STRING_OPTIONS; i++) {
         const char **field = string_option(&c->opts, i);
         if (*field != NULL && (*field = strdup(*field)) == NULL)
             st = FUTURL_ENOMEM; /* the rest are NULL or copies: freeable */
     }
+    futurl__debug_configure(c); /* before any handle is set up */
+    if (st == FUTURL_OK)
+        st = futurl__no_proxy_merge(&c->opts.no_proxy);
     if (st == FUTURL_OK)
         st = futurl_global_init();
     c->global_init_done = st == FUTURL_OK;
@@ -276,10 +398,14 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         st = build_default_headers(c, opts->headers);
     if (st == FUTURL_OK)
         st = create_share(c);
-    if (st == FUTURL_OK && c->opts.cookie_jar && (c->jar = futurl__jar_new()) == NULL)
+    if (st == FUTURL_OK && c->opts.cookie_jar &&
+        (c->jar = futurl__jar_new(c->opts.max_cookies, c->opts.max_cookies_per_domain)) ==
+            NULL)
         st = FUTURL_ENOMEM;
     if (st == FUTURL_OK && c->opts.cookies != NULL)
-        st = split_static_cookies(c, c->opts.cookies);
+        st = futurl__split_static_cookies(c, c->opts.cookies);
+    if (st == FUTURL_OK && c->static_cookie_count != 0)
+        c->cookie_head = cookie_head_fixed(c);
     if (st == FUTURL_OK && (c->opts.max_per_host || c->opts.rate_limit > 0 ||
                             c->opts.host_rate_limit > 0 || c->opts.hold_on_429)) {
         futurl__limits_config lc = {
@@ -290,8 +416,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
             .host_burst = c->opts.host_rate_burst,
         };
         st = futurl__limits_new(&lc, &c->limits);
-        c->limits_always = c->opts.max_per_host || c->opts.rate_limit > 0 ||
-                           c->opts.host_rate_limit > 0;
+        c->limits_always =
+            c->opts.max_per_host || c->opts.rate_limit > 0 || c->opts.host_rate_limit > 0;
     }
     if (st == FUTURL_OK)
         st = check_handle(c);
@@ -369,12 +495,26 @@ static futurl_status submit(futurl_client *c, futurl_request *r, int wait,
         return FUTURL_EINVAL;
     }
     futurl_status st = futurl__request_prepare(r, c->opts.base_url, c->default_headers);
+    if (st == FUTURL_OK && !static_cookies_fit(c, r))
+        st = FUTURL_EURL; /* libcurl would send it without them */
     /* The deadline counts from now: queue wait included. */
     long deadline_ms = r->deadline_ms >= 0 ? r->deadline_ms : c->opts.deadline_ms;
-    uint64_t deadline_ns = deadline_ms > 0 ? futurl__after_ms(futurl__now_ns(), deadline_ms) : 0;
+    uint64_t deadline_ns =
+        deadline_ms > 0 ? futurl__after_ms(futurl__now_ns(), deadline_ms) : 0;
+    futurl__request_id_assign(r);
+    if (st == FUTURL_OK && c->opts.on_event != NULL) {
+        /* Before the executor has it: a worker may start it at once. */
+        r->queued_ns = futurl__now_ns();
+        FUTURL__TRACE(c, r, .type = FUTURL_EVENT_QUEUED, .time_ns = r->queued_ns);
+    }
     if (st == FUTURL_OK)
         st = futurl__executor_submit(c->executor, futurl__http_job, r, free_request,
-                                     futurl__response_free, wait ? -1 : 0, deadline_ns, out);
+                                     futurl__response_free, wait ? -1 : 0, deadline_ns,
+                                     out);
+    if (st != FUTURL_OK && r->queued_ns != 0) {
+        FUTURL__TRACE(c, r, .type = FUTURL_EVENT_FINISHED, .status = st,
+                      .duration_ns = futurl__now_ns() - r->queued_ns);
+    }
     if (st != FUTURL_OK) {
         futurl_request_free(r); /* the executor calls no destructor on failure */
         return st;
@@ -407,6 +547,36 @@ futurl_status futurl_client_submit(futurl_client *c, futurl_request *r,
 futurl_status futurl_client_try_submit(futurl_client *c, futurl_request *r,
                                        futurl_future **out) {
     return submit(c, r, 0, out);
+}
+
+futurl_status futurl_client_stream(futurl_client *c, futurl_request *r,
+                                   futurl_future **out) {
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || r == NULL || out == NULL || r->chunk_fn != NULL || r->out != NULL ||
+        r->stream != NULL) {
+        futurl_request_free(r);
+        return FUTURL_EINVAL;
+    }
+    futurl_stream *s;
+    futurl_future *headers, *transfer;
+    futurl_status st = futurl__stream_new(c->opts.stream_buffer_bytes, &s, &headers);
+    if (st != FUTURL_OK) {
+        futurl_request_free(r);
+        return st;
+    }
+    r->stream = s;
+    /* The transfer's future stays private: the stream watches it, and
+     * the caller gets the headers future. */
+    st = submit(c, r, 1, &transfer);
+    if (st != FUTURL_OK) {
+        futurl__stream_discard(s, headers);
+        return st;
+    }
+    st = futurl__stream_attach(s, transfer, headers);
+    if (st == FUTURL_OK)
+        *out = headers;
+    return st;
 }
 
 /* --------------------------------------------------------------- one-liners */

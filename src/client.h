@@ -1,136 +1,20 @@
 /*
- * src/client.h — the client object and its workers, shared by client.c
- * (create, submit, destroy) and transfer.c (a worker's easy handle and the
- * HTTP job). Not installed.
+ * src/client.h — what client.c offers beside the public API: the client's
+ * state (client_data.h) and the parse of its static cookies. Not
+ * installed.
  */
 #ifndef FUTURL_SRC_CLIENT_H
 #define FUTURL_SRC_CLIENT_H
 
-#include <pthread.h>
+#include "client_data.h"
 
-#include <curl/curl.h>
-
-#include <stdatomic.h>
-
-#include "cookies.h"
-#include "futurl.h"
-#include "limits.h"
-#include "request.h"
-#include "response.h"
-
-typedef struct futurl__worker futurl__worker;
-
-/* Everything here is written by futurl_client_create() before the first
- * worker starts and read-only afterwards, except the CURLSH, which libcurl
- * guards with share_locks, and the jar and body pool, which guard
- * themselves. */
-struct futurl_client {
-    futurl_executor *executor;
-    futurl_client_options opts;         /* strings are the client's copies */
-    struct curl_slist *default_headers; /* every request's list unless it has its own */
-    CURLSH *share;                      /* DNS cache only */
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    int share_locks_ready;
-    futurl__cookie_jar *jar; /* NULL: opts.cookie_jar is off */
-    /* opts.cookies split into "name\tvalue" pairs: fed to each handle's
-     * cookie engine as host-only cookies of each request's own host, so a
-     * redirect to another host does not carry them (CURLOPT_COOKIE would). */
-    char **static_cookies;
-    size_t static_cookie_count;
-    futurl__limits *limits;  /* NULL: no limits and no 429 hold */
-    int limits_always;       /* every attempt needs admission: a per-host
-                                limit or a rate limit is set */
-    atomic_uint_fast64_t hold_horizon; /* the latest 429 hold, monotonic ns:
-                                          before it, attempts need admission */
-    futurl__body_pool *body_pool; /* large body mappings for reuse; guards itself */
-    futurl__body_pool *slab_pool; /* spare response slabs; guards itself */
-    int global_init_done;
-
-    /* The workers, by index, for futurl__interrupt. Guarded by
-     * workers_lock, taken before a worker's sock_lock. */
-    pthread_mutex_t workers_lock;
-    futurl__worker **workers;
-    unsigned nworkers;
-
-    struct { /* futurl_client_get_stats; updated with relaxed atomics */
-        atomic_uint_fast64_t submitted, succeeded, failed, cancelled;
-        atomic_uint_fast64_t retries, throttled, bytes;
-        atomic_size_t in_flight;
-    } stats;
-};
-
-/* Sockets a worker's handle may hold open at once (its connection cache
- * and a connection being set up); beyond this, cancellation falls back to
- * libcurl's progress tick. */
-#define FUTURL__MAX_SOCKETS 8
-
-/* Response headers we accept in one transfer, below libcurl's own 300 KiB,
- * so that too much is FUTURL_ETOOLARGE (not retried) rather than a receive
- * error. */
-#define FUTURL__MAX_HEADER_BYTES (256u * 1024u)
-
-/* What the transfer has to report beyond the CURLcode. */
-typedef enum futurl__failure {
-    FUTURL__FAIL_NONE = 0,
-    FUTURL__FAIL_TOO_LARGE, /* the size cap, counted in the write callback */
-    FUTURL__FAIL_HEADERS,   /* response headers over FUTURL__MAX_HEADER_BYTES */
-    FUTURL__FAIL_CHUNK,     /* the chunk callback returned non-zero */
-    FUTURL__FAIL_PROGRESS,  /* the progress callback returned non-zero */
-    FUTURL__FAIL_CANCELLED, /* the future was cancelled */
-    FUTURL__FAIL_IO,        /* short fwrite to the output file */
-    FUTURL__FAIL_NOMEM      /* a buffer could not grow */
-} futurl__failure;
-
-/* Per-worker state (futurl_job_worker_state): one easy handle, set up once
- * with the client's options and reused. Only its own thread touches it. */
-struct futurl__worker {
-    futurl_client *client;
-    CURL *easy;
-    char errbuf[CURL_ERROR_SIZE];
-    futurl__response_builder builder;
-    futurl__cookie_view cookies;
-    int broken; /* its handle could not be reset: its jobs fail */
-    long attempt_timeout_ms; /* this attempt's: the request's, cut to the deadline */
-
-    /* The transfer in progress (valid during curl_easy_perform). */
-    futurl_job *job;
-    const futurl_request *request;
-    uint64_t max_bytes; /* 0: no cap */
-    size_t header_bytes;
-    futurl__failure failure;
-    int io_errno;
-
-    /* For cancelling a transfer that waits on a silent peer: the handle's
-     * open sockets (libcurl's open/close socket callbacks keep the list)
-     * and the future whose transfer runs. Guarded by sock_lock, so a
-     * canceller never shuts down a descriptor already closed and reused. */
-    pthread_mutex_t sock_lock;
-    curl_socket_t socks[FUTURL__MAX_SOCKETS];
-    unsigned nsocks;
-    futurl_future *running;
-};
-
-/* Interrupt f's transfer if one of c's workers runs it (the executor's
- * cancel hook): shut its sockets down, so libcurl returns at once. */
-void futurl__interrupt(void *client, futurl_future *f);
-
-/* The executor's abandon hook: a queued or parked request ends without
- * running again (cancelled, shut down, deadline); hand over its last
- * response and, for a deadline, the message with attempts and last cause. */
-void futurl__abandon(void *client, futurl_future *f, futurl_status status, void **result,
-                     char **errmsg);
-
-/* Apply the client-wide options to a fresh handle (once per worker, and
- * once at create to check them). w may be NULL: no callbacks then.
- * Returns FUTURL_OK, FUTURL_ENOMEM or FUTURL_ECURL (message in errmsg). */
-futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker *w,
-                                   char *errmsg, size_t errmsg_size);
-
-/* The executor's worker hooks; userdata is the client. */
-void *futurl__worker_start(void *client, unsigned index);
-void futurl__worker_stop(void *client, void *worker);
-
-/* The HTTP job: arg is a prepared futurl_request, *result a futurl_response. */
-futurl_status futurl__http_job(futurl_job *job, void *arg, void **result);
+/* Split opts.cookies ("a=1; b=2", already checked to be a header value)
+ * into c->static_cookies, "name\tvalue" pairs. A name is a token; a value
+ * may not hold a tab, the separator of libcurl's cookie lines. At most
+ * FUTURL_MAX_COOKIES of them and FUTURL_MAX_COOKIE_BYTES as sent ("a=1;
+ * b=2"), which c->static_cookie_bytes receives. Returns FUTURL_OK,
+ * FUTURL_EHEADER or FUTURL_ENOMEM (pairs made so far stay in c, for
+ * client_free). */
+futurl_status futurl__split_static_cookies(futurl_client *c, const char *cookies);
 
 #endif

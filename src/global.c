@@ -3,7 +3,8 @@
  * clients (and callers) can nest them. curl_global_init is only safe to
  * call while other threads run when libcurl says so (CURL_VERSION_THREADSAFE,
  * true for Debian 12's 7.88); otherwise the caller must call
- * futurl_global_init() before starting threads, as the header says.
+ * futurl_global_init() before starting threads, as the header says. It
+ * also reports the libcurl version the process runs on.
  */
 #include <pthread.h>
 
@@ -30,4 +31,9 @@ void futurl_global_cleanup(void) {
     if (global_refs > 0 && --global_refs == 0)
         curl_global_cleanup();
     pthread_mutex_unlock(&global_lock);
+}
+
+const char *futurl_curl_version(void) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v != NULL && v->version != NULL ? v->version : "unknown";
 }

@@ -1,9 +1,11 @@
 /*
  * src/json.c — the thin cJSON layer: JSON request bodies (serialized at
  * once) and a response body parsed on first use, cached once for every
- * thread. Never reads cJSON's process-global error pointer: the error
+ * thread (a failure for want of memory is not cached: the next call
+ * tries again). Never reads cJSON's process-global error pointer: the error
  * position comes from return_parse_end, and trailing garbage is refused.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,10 @@ static int is_json_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Parse r's body into a new cache entry; NULL when out of memory. */
+/* Parse r's body into a new cache entry; NULL when out of memory, which
+ * is never cached: the next call parses again. cJSON answers NULL both for
+ * bad JSON and when an allocation failed; the allocator's errno tells them
+ * apart (malloc sets ENOMEM; nothing in a syntax failure does). */
 static futurl__json_cache *parse_body(const futurl_response *r) {
     futurl__json_cache *cache = malloc(sizeof *cache);
     if (cache == NULL)
@@ -36,7 +41,15 @@ static futurl__json_cache *parse_body(const futurl_response *r) {
     const char *body = r->body, *body_end = body + r->body_len, *end = NULL;
     /* require_null_terminated = 0: the length bounds the parse, and we look
      * past return_parse_end ourselves. */
+    int saved_errno = errno;
+    errno = 0;
     cJSON *json = cJSON_ParseWithLengthOpts(body, r->body_len, &end, 0);
+    int oom = json == NULL && errno == ENOMEM;
+    errno = saved_errno;
+    if (oom) {
+        free(cache);
+        return NULL;
+    }
     if (end == NULL || end < body || end > body_end)
         end = body; /* cJSON gave no position (an empty body) */
     if (json != NULL) {

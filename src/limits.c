@@ -5,33 +5,46 @@
  * client-wide token bucket.
  *
  * Everything is guarded by l->lock. Hosts are never removed before the
- * client goes, so a request may keep its futurl__host pointer. A future in
- * a host's queue holds a reference (taken here), so the queue never points
- * at freed memory even when the future was cancelled while it waited; such
- * entries are swept out, and a slot granted to one is passed on. No other
+ * client goes, so a request may keep its futurl__host pointer. No other
  * lock is taken while l->lock is held: wake-ups and reference drops happen
  * after it is released.
  *
- * A waiter may end without its job running again (cancelled while parked or
- * queued, or its deadline passed in the run queue), perhaps after a slot was
- * granted to it. Nothing else may happen on that host for a long time, so a
- * done-callback on each waiter's future sweeps the host when it ends: the
- * slot is passed on at once. A granted waiter stays in the queue until it
- * goes, also while it waits out a 429 hold, so the same sweep returns the
- * slot if it ends there.
+ * The slot queue. A request's place in it is a record inside its own
+ * admission (futurl__slot_wait, in the request's run state), so queueing
+ * allocates nothing. The record is in one of two lists of its host, or in
+ * none: `waiting`, first come first served, and `granted`, handed a slot it
+ * has not yet claimed (its job has yet to run again, or it waits out a 429
+ * hold or a rate token first, keeping the slot). While listed, the record
+ * holds a reference to its future, so a list never points at freed memory.
+ * Every step is O(1):
+ *   - grant: the head of `waiting` moves to `granted` and is woken;
+ *   - claim: the job, running again, takes its own record out of `granted`;
+ *   - give up: a request that ends without another attempt takes its record
+ *     out in futurl__limits_done, and a slot granted to it passes on at
+ *     once. Its job calls that when it sees the end itself; when the
+ *     executor ends it while it waits (cancelled while parked or queued,
+ *     its deadline passed, shut down), the abandon hook does, on the thread
+ *     that ends it (src/http_job.c).
+ * Invariant: a host with a waiter has no free slot (in_flight counts granted
+ * slots too), so each slot given back grants at most one waiter.
  */
 #include "limits.h"
+
+#include "clock.h"
+#include "executor.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define HOST_BUCKETS 64u
 
-typedef struct slot_waiter {
-    futurl_future *f;
-    int granted; /* a slot was handed to it; it has not claimed it yet */
-    struct slot_waiter *prev, *next;
-} slot_waiter;
+/* futurl__slot_wait.where: the list it is in. */
+enum { WAIT_NONE = 0, WAIT_QUEUED, WAIT_GRANTED };
+
+/* A doubly linked list of records. */
+typedef struct wait_list {
+    futurl__slot_wait *head, *tail;
+} wait_list;
 
 typedef struct bucket {
     double tokens, rate, burst;
@@ -41,7 +54,8 @@ typedef struct bucket {
 struct futurl__host {
     char *key;
     unsigned in_flight; /* slots held, including granted-unclaimed ones */
-    slot_waiter *head, *tail;
+    wait_list waiting;  /* for a slot, oldest first */
+    wait_list granted;  /* handed a slot, not yet claimed */
     bucket tokens;
     uint64_t hold_until;
     futurl__host *next; /* hash chain */
@@ -54,10 +68,10 @@ struct futurl__limits {
     futurl__host *hosts[HOST_BUCKETS];
 };
 
-/* Futures to wake and references to drop once the lock is released. A
- * sweep handles at most DEFER_MAX - 1 of each (one drop stays free for the
- * caller); what it leaves is handled by the next one. */
-#define DEFER_MAX 32u
+/* Futures to wake and references to drop once the lock is released. One
+ * call gives back at most one slot, so it grants at most one waiter and
+ * drops at most one list's reference. */
+#define DEFER_MAX 4u
 typedef struct deferred {
     futurl_future *wake[DEFER_MAX];
     size_t nwake;
@@ -83,11 +97,20 @@ static void bucket_refill(bucket *b, uint64_t now) {
     b->last_ns = now;
 }
 
-/* When one token will be there (now if it is). */
+/* The longest wait for a token: create refuses rates below one a day
+ * (FUTURL_MIN_RATE_LIMIT), so this is a bound no accepted rate reaches; it
+ * keeps the float-to-integer conversion below defined for any rate. */
+#define BUCKET_MAX_WAIT_NS (UINT64_C(1) << 62)
+
+/* When one token will be there (now if it is), saturating. */
 static uint64_t bucket_ready_at(const bucket *b, uint64_t now) {
     if (b->rate <= 0 || b->tokens >= 1.0)
         return now;
-    return now + (uint64_t)((1.0 - b->tokens) / b->rate * 1e9) + 1;
+    double wait = (1.0 - b->tokens) / b->rate * 1e9;
+    uint64_t ns = BUCKET_MAX_WAIT_NS; /* also for NaN */
+    if (wait < (double)BUCKET_MAX_WAIT_NS)
+        ns = wait > 0 ? (uint64_t)wait : 0;
+    return now < UINT64_MAX - ns - 1 ? now + ns + 1 : UINT64_MAX;
 }
 
 /* ------------------------------------------------------------------ table */
@@ -118,11 +141,12 @@ void futurl__limits_free(futurl__limits *l) {
         futurl__host *h = l->hosts[i];
         while (h != NULL) {
             futurl__host *next = h->next;
-            for (slot_waiter *w = h->head, *wn; w != NULL; w = wn) {
-                wn = w->next;
-                futurl__future_release(w->f);
-                free(w);
-            }
+            /* Empty by now: every future that waited has ended and taken
+             * its record out. Drop what a bug left. */
+            wait_list *lists[] = {&h->waiting, &h->granted};
+            for (size_t k = 0; k < 2; k++)
+                for (futurl__slot_wait *w = lists[k]->head; w != NULL; w = w->next)
+                    futurl__future_release(w->f);
             free(h->key);
             free(h);
             h = next;
@@ -157,43 +181,53 @@ static futurl__host *host_get(futurl__limits *l, const char *key, uint64_t now) 
 
 /* -------------------------------------------------------------- the queue */
 
-static void unlink_waiter(futurl__host *h, slot_waiter *w) {
+static void list_push(wait_list *list, futurl__slot_wait *w) {
+    w->next = NULL;
+    w->prev = list->tail;
+    if (list->tail)
+        list->tail->next = w;
+    else
+        list->head = w;
+    list->tail = w;
+}
+
+static void list_unlink(wait_list *list, futurl__slot_wait *w) {
     if (w->prev)
         w->prev->next = w->next;
     else
-        h->head = w->next;
+        list->head = w->next;
     if (w->next)
         w->next->prev = w->prev;
     else
-        h->tail = w->prev;
+        list->tail = w->prev;
+    w->prev = w->next = NULL;
 }
 
-static slot_waiter *find_waiter(futurl__host *h, futurl_future *f) {
-    for (slot_waiter *w = h->head; w != NULL; w = w->next)
-        if (w->f == f)
-            return w;
-    return NULL;
-}
-
-/* Drop waiters whose future finished while waiting (cancelled, deadline),
- * returning any slot granted to them; then hand free slots to the first
- * waiters still waiting. */
-static void sweep_and_grant(futurl__limits *l, futurl__host *h, deferred *d) {
-    for (slot_waiter *w = h->head, *wn; w != NULL; w = wn) {
-        wn = w->next;
-        if (!futurl_future_done(w->f) || d->ndrop == DEFER_MAX - 1)
-            continue;
-        if (w->granted)
-            h->in_flight--;
-        unlink_waiter(h, w);
-        d->drop[d->ndrop++] = w->f;
-        free(w);
+/* Take w (a record of host h) out of its list, if it is in one: a slot
+ * granted to it is given back, and the list's reference to its future is
+ * dropped after the unlock. */
+static void leave_queue(futurl__host *h, futurl__slot_wait *w, deferred *d) {
+    if (w->where == WAIT_NONE)
+        return;
+    if (w->where == WAIT_GRANTED) {
+        list_unlink(&h->granted, w);
+        h->in_flight--;
+    } else {
+        list_unlink(&h->waiting, w);
     }
-    unsigned max = l->cfg.max_per_host;
-    for (slot_waiter *w = h->head; w != NULL && h->in_flight < max; w = w->next) {
-        if (w->granted || d->nwake == DEFER_MAX)
-            continue;
-        w->granted = 1;
+    w->where = WAIT_NONE;
+    d->drop[d->ndrop++] = w->f;
+}
+
+/* Hand free slots to the oldest waiters (at most one per slot given back:
+ * see the invariant at the top). */
+static void grant(futurl__limits *l, futurl__host *h, deferred *d) {
+    while (h->in_flight < l->cfg.max_per_host && h->waiting.head != NULL &&
+           d->nwake < DEFER_MAX) {
+        futurl__slot_wait *w = h->waiting.head;
+        list_unlink(&h->waiting, w);
+        list_push(&h->granted, w);
+        w->where = WAIT_GRANTED;
         h->in_flight++;
         futurl__future_ref(w->f); /* for the wake-up after the unlock */
         d->wake[d->nwake++] = w->f;
@@ -209,27 +243,6 @@ static void run_deferred(futurl_executor *ex, deferred *d) {
         futurl__future_release(d->drop[i]);
 }
 
-/* What a waiter's done-callback needs; freed by the callback. */
-typedef struct waiter_end {
-    futurl__limits *l;
-    futurl_executor *ex;
-    futurl__host *h;
-} waiter_end;
-
-/* A waiter's future ended: drop it from its host's queue and pass on any
- * slot granted to it. Runs on the thread that ended the future, with no
- * lock of ours held (the executor completes futures outside its lock). */
-static void on_waiter_end(futurl_future *f, void *userdata) {
-    waiter_end *e = userdata;
-    deferred d = {.nwake = 0, .ndrop = 0};
-    (void)f;
-    pthread_mutex_lock(&e->l->lock);
-    sweep_and_grant(e->l, e->h, &d);
-    pthread_mutex_unlock(&e->l->lock);
-    run_deferred(e->ex, &d);
-    free(e);
-}
-
 /* -------------------------------------------------------------- admission */
 
 futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
@@ -237,27 +250,23 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
                                    futurl__admission *a, uint64_t now, uint64_t *due) {
     deferred d = {.nwake = 0, .ndrop = 0};
     futurl__admit verdict = FUTURL__ADMIT_GO;
-    waiter_end *watch = NULL; /* set when f joins a queue */
     pthread_mutex_lock(&l->lock);
     if (a->host == NULL)
         a->host = host_get(l, host_key, now);
     futurl__host *h = a->host;
     if (h == NULL) /* out of memory: no limits rather than no request */
         goto out;
-    sweep_and_grant(l, h, &d);
-
+    futurl__slot_wait *w = &a->wait;
     /* Queued for a slot: go on only once one was handed over. */
-    slot_waiter *mine = find_waiter(h, f);
-    if (mine != NULL && !mine->granted) {
+    if (w->where == WAIT_QUEUED) {
         verdict = FUTURL__ADMIT_WAIT_SLOT; /* woken early: keep waiting */
         goto out;
     }
-
-    /* A granted waiter waiting out a hold keeps its slot reserved and its
-     * place in the queue (see the top of the file). */
+    /* A granted waiter waiting out a hold keeps its slot reserved (see
+     * the top of the file). */
     if (now < h->hold_until) {
         *due = h->hold_until;
-        verdict = FUTURL__ADMIT_WAIT_UNTIL;
+        verdict = FUTURL__ADMIT_WAIT_HOLD;
         goto out;
     }
     if (!a->token_taken) {
@@ -278,48 +287,32 @@ futurl__admit futurl__limits_admit(futurl__limits *l, futurl_executor *ex,
             h->tokens.tokens -= 1.0;
         a->token_taken = 1;
     }
-    if (mine != NULL) { /* claim the slot handed over */
-        unlink_waiter(h, mine);
-        free(mine);
-        d.drop[d.ndrop++] = f; /* the queue's reference */
+    if (w->where == WAIT_GRANTED) { /* claim the slot handed over */
+        list_unlink(&h->granted, w);
+        w->where = WAIT_NONE;
+        d.drop[d.ndrop++] = f; /* the list's reference */
         a->slot_held = 1;
     }
     if (l->cfg.max_per_host == 0 || a->slot_held)
         goto out;
     /* First come, first served: nobody jumps a queue that is waiting. */
-    if (h->in_flight < l->cfg.max_per_host && h->head == NULL) {
+    if (h->in_flight < l->cfg.max_per_host && h->waiting.head == NULL) {
         h->in_flight++;
         a->slot_held = 1;
         goto out;
     }
-    slot_waiter *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        goto out; /* out of memory: let it through */
+    list_push(&h->waiting, w);
+    w->where = WAIT_QUEUED;
     w->f = f;
     futurl__future_ref(f);
-    w->prev = h->tail;
-    if (h->tail)
-        h->tail->next = w;
-    else
-        h->head = w;
-    h->tail = w;
     verdict = FUTURL__ADMIT_WAIT_SLOT;
-    watch = malloc(sizeof *watch);
-    if (watch != NULL)
-        *watch = (waiter_end){.l = l, .ex = ex, .h = h};
 out:
     pthread_mutex_unlock(&l->lock);
     run_deferred(ex, &d);
-    /* f is running (this is its job), so it cannot end before this. Out of
-     * memory: without the callback, the slot passes on at the host's next
-     * admission or attempt instead. */
-    if (watch != NULL && futurl_future_on_done(f, on_waiter_end, watch) != FUTURL_OK)
-        free(watch);
     return verdict;
 }
 
-void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl_future *f,
-                         futurl__admission *a) {
+void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl__admission *a) {
     futurl__host *h = a->host;
     a->token_taken = 0; /* one attempt, one token */
     if (h == NULL)
@@ -330,15 +323,8 @@ void futurl__limits_done(futurl__limits *l, futurl_executor *ex, futurl_future *
         a->slot_held = 0;
         h->in_flight--;
     }
-    slot_waiter *mine = find_waiter(h, f);
-    if (mine != NULL) { /* gave up while queued (deadline, cancel) */
-        if (mine->granted)
-            h->in_flight--;
-        unlink_waiter(h, mine);
-        free(mine);
-        d.drop[d.ndrop++] = f;
-    }
-    sweep_and_grant(l, h, &d);
+    leave_queue(h, &a->wait, &d); /* gave up while queued (deadline, cancel) */
+    grant(l, h, &d);
     pthread_mutex_unlock(&l->lock);
     run_deferred(ex, &d);
 }

@@ -1,7 +1,7 @@
 /*
  * src/pool.c — pools of populated mappings kept for reuse, and the slabs
  * small blocks are carved from (see pool.h). Responses' large bodies and
- * small responses (response.c) and bulk submitters' futures (future.c)
+ * small responses (response.c) and bulk submitters' futures (cells.c)
  * live in them.
  */
 #include "pool.h"

@@ -7,6 +7,8 @@
 #include "request.h"
 #include "response.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,63 +48,120 @@ static futurl_status from_curlu(CURLUcode uc) {
     return uc == CURLUE_OUT_OF_MEMORY ? FUTURL_ENOMEM : FUTURL_EURL;
 }
 
-/* Bytes libcurl 7.88 refuses in a host name (urlapi.c hostname_check; it
- * also refuses some percent-escapes, left to its parse). */
+/* Bytes libcurl 7.88 refuses in a host name (urlapi.c: junkscan, then
+ * hostname_check after percent-decoding). */
 static int bad_host_byte(unsigned char c) {
     return c <= 0x20 || c == 0x7f || strchr("/:#?!@{}[]\\$'\"^`*<>=;,+&()", c) != NULL;
 }
 
+static int hex_value(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = futurl__ascii_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* RFC 3986 unreserved: ALPHA DIGIT "-" "." "_" "~". */
+static int unreserved(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
 /*
- * The cheap check of an absolute URL whose scheme (url[0..scheme_len)) is
- * allowed: a linear scan for what libcurl's parser refuses most often, so
- * that a request is not parsed twice (libcurl parses it again at perform).
- * No control byte or space anywhere (CR/LF could smuggle a request line);
- * one to three slashes, then an authority with a non-empty host (a
- * bracketed IPv6 literal or a name of allowed bytes) and at most a decimal
- * port up to 65535. It refuses only URLs libcurl refuses too; what only
- * libcurl's full parse finds (a bad IPv6 literal, say) makes the transfer
- * fail with CURLE_URL_MALFORMAT before anything is sent: FUTURL_EURL as
- * the future's outcome.
+ * A host name p[0..end): libcurl decodes its %XX escapes, refusing one that
+ * gives a control byte below 0x20, then refuses the bytes bad_host_byte
+ * names. Refused here besides, though libcurl's parser takes them, the
+ * escapes whose host would change when libcurl writes the URL decoded (it
+ * does when it joins a URL or adds a query) and parses it again: DEL (it
+ * then refuses the URL) and unreserved bytes ("http://%35/" is host "5",
+ * but once written "http://5/" it is 0.0.0.5); an unreserved byte never
+ * needs an escape (RFC 3986 section 2.3). Returns 1 if it passes.
+ */
+static int host_name_ok(const char *p, const char *end) {
+    if (p == end)
+        return 0;
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        int hi, lo;
+        if (c == '%' && end - p > 2 && (hi = hex_value((unsigned char)p[1])) >= 0 &&
+            (lo = hex_value((unsigned char)p[2])) >= 0) {
+            c = (unsigned char)(hi << 4 | lo);
+            p += 2;
+            if (bad_host_byte(c) || unreserved(c))
+                return 0;
+        } else if (bad_host_byte(c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An IPv6 literal p[0..end), brackets included, as libcurl 7.88 takes it
+ * (urlapi.c hostname_check): an address of hex digits, ':' and '.' that
+ * inet_pton accepts, then perhaps '%' and a zone of 1 to 15 bytes ("%25"
+ * spells the '%'). Returns 1 if it passes. */
+static int ipv6_literal_ok(const char *p, const char *end) {
+    if (end - p < 4 || end[-1] != ']')
+        return 0;
+    const char *addr = p + 1, *close = end - 1, *q = addr;
+    while (q < close && (hex_value((unsigned char)*q) >= 0 || *q == ':' || *q == '.'))
+        q++;
+    if (q < close) {
+        if (*q != '%')
+            return 0;
+        const char *zone = q + 1;
+        if (close - zone > 2 && zone[0] == '2' && zone[1] == '5')
+            zone += 2;
+        if (zone == close || close - zone > 15)
+            return 0;
+    }
+    char text[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    if ((size_t)(q - addr) >= sizeof text)
+        return 0;
+    memcpy(text, addr, (size_t)(q - addr));
+    text[q - addr] = '\0';
+    return inet_pton(AF_INET6, text, bin) == 1;
+}
+
+/*
+ * The check of an absolute URL whose scheme (url[0..scheme_len)) is
+ * allowed, without a full parse: libcurl parses the URL again at perform,
+ * and a request should not pay for two parses. A linear scan that refuses
+ * exactly what libcurl 7.88's parser (urlapi.c parseurl) refuses for an
+ * http(s) URL — a control byte or space anywhere (CR/LF could smuggle a
+ * request line), no host, a bad host name, IPv6 literal or port — and the
+ * URLs libcurl only accepts by guessing: one or three slashes after the
+ * scheme ("http:/a/?to=http://b" names host a to libcurl, nothing or b to
+ * a reader) — and a host name with %7F or an escaped unreserved byte (see
+ * host_name_ok). So a URL accepted here parses under libcurl, at the same
+ * host, also with a query added (test/fuzz/fuzz_url.c checks all three).
+ * Over-long URLs are not checked here.
  */
 static futurl_status url_quick_check(const char *url, size_t scheme_len) {
     for (const char *s = url; *s; s++)
         if ((unsigned char)*s <= 0x20 || *s == 0x7f)
             return FUTURL_EURL;
     const char *p = url + scheme_len + 1;
-    size_t slashes = 0;
-    while (p[slashes] == '/')
-        slashes++;
-    if (slashes == 0 || slashes > 3)
+    if (p[0] != '/' || p[1] != '/' || p[2] == '/')
         return FUTURL_EURL;
-    p += slashes;
+    p += 2;
     size_t auth_len = strcspn(p, "/?#");
     const char *at = memchr(p, '@', auth_len);
     if (at != NULL) { /* user info ends at the first '@' */
         auth_len -= (size_t)(at + 1 - p);
         p = at + 1;
     }
-    const char *end = p + auth_len, *q = p;
-    if (q < end && *q == '[') {
-        int colon = 0;
-        for (q++; q < end && *q != ']' && *q != '%'; q++) {
-            unsigned char c = (unsigned char)*q;
-            if (!(c == ':' || c == '.' || (c >= '0' && c <= '9') ||
-                  (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-                return FUTURL_EURL;
-            colon |= c == ':';
-        }
-        while (q < end && *q != ']') /* a zone id */
-            q++;
-        if (q == end || !colon)
+    const char *end = p + auth_len, *q;
+    if (p < end && *p == '[') {
+        q = memchr(p, ']', auth_len);
+        if (q == NULL || !ipv6_literal_ok(p, ++q))
             return FUTURL_EURL;
-        q++;
     } else {
-        while (q < end && *q != ':') {
-            if (bad_host_byte((unsigned char)*q))
-                return FUTURL_EURL;
-            q++;
-        }
-        if (q == p)
+        q = memchr(p, ':', auth_len);
+        if (q == NULL)
+            q = end;
+        if (!host_name_ok(p, q))
             return FUTURL_EURL;
     }
     if (q < end) {
@@ -135,10 +194,46 @@ futurl_status futurl__url_check(const char *url) {
     return uc == CURLUE_OK ? FUTURL_OK : from_curlu(uc);
 }
 
+/*
+ * Header names the library owns: they say where a message ends or what
+ * becomes of the connection, and libcurl writes them from what it sends
+ * (the body's length, the URL's host, keep-alive). A caller's value would
+ * make the server read the bytes differently from how they were sent:
+ * "Content-Length: 5" on a longer body turns the rest into a request of
+ * its own, and every later answer on that connection is one out of step.
+ * Removing one ("Name:") desynchronises the same way. Proxy-Connection and
+ * Keep-Alive are connection-specific like Connection (HTTP/2 forbids all
+ * three, RFC 9113 section 8.2.2); Expect is futurl's too: it always sends
+ * "Expect:", no 100-continue, because with one libcurl 7.88 may leave the
+ * announced body unsent on a connection it keeps (a final status before
+ * 100) or retry a 417 on that same connection.
+ */
+static const struct {
+    const char *name;
+    size_t len;
+} reserved_headers[] = {{"Content-Length", 14},
+                        {"Transfer-Encoding", 17},
+                        {"Host", 4},
+                        {"Connection", 10},
+                        {"Upgrade", 7},
+                        {"TE", 2},
+                        {"Trailer", 7},
+                        {"Proxy-Connection", 16},
+                        {"Keep-Alive", 10},
+                        {"Expect", 6}};
+
+int futurl__header_reserved(const char *name, size_t len) {
+    for (size_t i = 0; i < sizeof reserved_headers / sizeof reserved_headers[0]; i++)
+        if (futurl__ascii_ieq(name, len, reserved_headers[i].name,
+                              reserved_headers[i].len))
+            return 1;
+    return 0;
+}
+
 futurl_status futurl__header_line_check(const char *line, size_t *name_len) {
     size_t n = strcspn(line, ":;");
     if (line[n] == '\0' || !futurl__is_token(line, n) ||
-        !futurl__is_field_value(line + n + 1))
+        !futurl__is_field_value(line + n + 1) || futurl__header_reserved(line, n))
         return FUTURL_EHEADER;
     if (line[n] == ';' && line[n + 1] != '\0') /* "Name;" means an empty value */
         return FUTURL_EHEADER;
@@ -146,27 +241,25 @@ futurl_status futurl__header_line_check(const char *line, size_t *name_len) {
     return FUTURL_OK;
 }
 
-/* Append s percent-encoded: RFC 3986 unreserved bytes stay, the rest become
- * %XX (so '&', '=', '+', '#' and spaces in values cannot change the query). */
+/* Append s percent-encoded by libcurl (curl_easy_escape): RFC 3986
+ * unreserved bytes stay, the rest become %XX, so '&', '=', '+', '#' and
+ * spaces in values cannot change the query. curl_easy_escape refuses input
+ * past 8 MB (CURL_MAX_INPUT_LENGTH) and encodes byte by byte, so a long
+ * value goes in pieces; NULL from it is then only out of memory. */
 static int append_encoded(futurl__buf *b, const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    if (futurl__buf_reserve(b, 3 * n) != 0)
-        return -1;
-    char *p = b->data + b->len;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            *p++ = (char)c;
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 15];
-        }
+    enum { PIECE = 1 << 20 };
+    for (size_t left = strlen(s); left > 0;) {
+        int n = left > PIECE ? PIECE : (int)left;
+        char *e = curl_easy_escape(NULL, s, n);
+        if (e == NULL)
+            return -1;
+        int rc = futurl__buf_append(b, e, strlen(e));
+        curl_free(e);
+        if (rc != 0)
+            return -1;
+        s += n;
+        left -= (size_t)n;
     }
-    *p = '\0';
-    b->len = (size_t)(p - b->data);
     return 0;
 }
 
@@ -193,8 +286,11 @@ futurl_status futurl_request_new(const char *method, const char *url,
     *out = NULL;
     if (method == NULL || url == NULL || url[0] == '\0')
         return FUTURL_EINVAL;
-    if (!futurl__is_token(method, strlen(method)))
+    size_t method_len = strlen(method);
+    if (method_len > FUTURL_MAX_METHOD_LENGTH || !futurl__is_token(method, method_len))
         return FUTURL_EMETHOD;
+    if (strlen(url) > FUTURL_MAX_URL_LENGTH)
+        return FUTURL_EURL;
 
     /* The scheme and the cheap check here, no full parse: libcurl parses
      * the URL at perform anyway (url_quick_check). */
@@ -241,14 +337,15 @@ void futurl_request_free(futurl_request *r) {
     curl_slist_free_all(r->merged);
     futurl__buf_free(&r->query);
     futurl__buf_free(&r->body);
+    futurl__parts_free(r->parts);
     free(r->final_url);
     free(r->retry);
     if (r->run != NULL) {
         futurl__buf_free(&r->run->reasons);
         futurl__response_free(r->run->last);
-        free(r->run->host_key);
         free(r->run);
     }
+    free(r->host_key);
     free(r);
 }
 
@@ -270,15 +367,41 @@ int futurl__request_has_idempotency_key(const futurl_request *r) {
 
 /* --------------------------------------------------------------- headers */
 
-/* Drop every header op named name[0..len). */
-static void drop_headers(futurl_request *r, const char *name, size_t len) {
+/* 1 if h is named name[0..len) (and is a REMOVE op, if only_removes). */
+static int header_named(const futurl__header *h, const char *name, size_t len,
+                        int only_removes) {
+    return (!only_removes || h->op == FUTURL__HEADER_REMOVE) &&
+           futurl__ascii_ieq(h->line, h->name_len, name, len);
+}
+
+/* Bytes a header line takes in the request head: the line and its CRLF. */
+static size_t line_bytes(const char *line) {
+    return strlen(line) + 2;
+}
+
+/* Bytes of the header ops drop_headers(r, name, len, only_removes) drops. */
+static size_t named_bytes(const futurl_request *r, const char *name, size_t len,
+                          int only_removes) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->header_count; i++)
+        if (header_named(&r->headers[i], name, len, only_removes))
+            n += line_bytes(r->headers[i].line);
+    return n;
+}
+
+/* Drop every header op named name[0..len) (only the REMOVE ones, if
+ * only_removes). */
+static void drop_headers(futurl_request *r, const char *name, size_t len,
+                         int only_removes) {
     size_t keep = 0;
     for (size_t i = 0; i < r->header_count; i++) {
         futurl__header *h = &r->headers[i];
-        if (futurl__ascii_ieq(h->line, h->name_len, name, len))
+        if (header_named(h, name, len, only_removes)) {
+            r->header_bytes -= line_bytes(h->line);
             free(h->line);
-        else
+        } else {
             r->headers[keep++] = *h;
+        }
     }
     r->header_count = keep;
 }
@@ -286,6 +409,14 @@ static void drop_headers(futurl_request *r, const char *name, size_t len) {
 futurl_status futurl__request_put_header(futurl_request *r, const char *name,
                                          const char *value, futurl__header_op op) {
     size_t nlen = strlen(name), vlen = value ? strlen(value) : 0;
+    /* An add replaces only earlier removes of the name: a later add must
+     * not be swallowed by an earlier remove. */
+    int only_removes = op == FUTURL__HEADER_ADD;
+    size_t line_len = nlen + (op == FUTURL__HEADER_REMOVE || vlen == 0 ? 1 : 2 + vlen);
+    if (line_len + 2 > FUTURL_MAX_HEADER_BYTES ||
+        r->header_bytes - named_bytes(r, name, nlen, only_removes) + line_len + 2 >
+            FUTURL_MAX_HEADER_BYTES)
+        return FUTURL_EHEADER;
     if (r->header_count == r->header_cap) {
         size_t cap = r->header_cap ? 2 * r->header_cap : 4;
         futurl__header *h = realloc(r->headers, cap * sizeof *h);
@@ -294,7 +425,7 @@ futurl_status futurl__request_put_header(futurl_request *r, const char *name,
         r->headers = h;
         r->header_cap = cap;
     }
-    char *line = malloc(nlen + vlen + 3);
+    char *line = malloc(line_len + 1);
     if (line == NULL)
         return FUTURL_ENOMEM;
     memcpy(line, name, nlen);
@@ -306,23 +437,9 @@ futurl_status futurl__request_put_header(futurl_request *r, const char *name,
         memcpy(line + nlen, ": ", 2);
         memcpy(line + nlen + 2, value, vlen + 1);
     }
-
-    if (op == FUTURL__HEADER_ADD) {
-        /* A later add must not be swallowed by an earlier remove. */
-        size_t keep = 0;
-        for (size_t i = 0; i < r->header_count; i++) {
-            futurl__header *h = &r->headers[i];
-            if (h->op == FUTURL__HEADER_REMOVE &&
-                futurl__ascii_ieq(h->line, h->name_len, name, nlen))
-                free(h->line);
-            else
-                r->headers[keep++] = *h;
-        }
-        r->header_count = keep;
-    } else {
-        drop_headers(r, name, nlen);
-    }
+    drop_headers(r, name, nlen, only_removes);
     r->headers[r->header_count++] = (futurl__header){line, nlen, op};
+    r->header_bytes += line_len + 2;
     return FUTURL_OK;
 }
 
@@ -330,7 +447,9 @@ static futurl_status check_header(const futurl_request *r, const char *name,
                                   const char *value) {
     if (r == NULL || name == NULL || value == NULL)
         return FUTURL_EINVAL;
-    if (!futurl__is_token(name, strlen(name)) || !futurl__is_field_value(value))
+    size_t len = strlen(name);
+    if (!futurl__is_token(name, len) || !futurl__is_field_value(value) ||
+        futurl__header_reserved(name, len))
         return FUTURL_EHEADER;
     return FUTURL_OK;
 }
@@ -369,7 +488,7 @@ futurl_status futurl_request_add_param(futurl_request *r, const char *name,
 
 futurl_status futurl_request_set_body(futurl_request *r, const void *data, size_t len,
                                       const char *content_type) {
-    if (r == NULL || (data == NULL && len != 0))
+    if (r == NULL || (data == NULL && len != 0) || r->body_kind == FUTURL__BODY_MULTIPART)
         return FUTURL_EINVAL;
     if (content_type != NULL) {
         futurl_status st = check_header(r, "Content-Type", content_type);
@@ -388,7 +507,7 @@ futurl_status futurl_request_set_body(futurl_request *r, const void *data, size_
         }
     }
     if (content_type == NULL && r->body_kind == FUTURL__BODY_FORM)
-        drop_headers(r, "Content-Type", 12); /* the form's, not these bytes' */
+        drop_headers(r, "Content-Type", 12, 0); /* the form's, not these bytes' */
     futurl__buf_free(&r->body);
     r->body = body;
     r->body_kind = FUTURL__BODY_BYTES;
@@ -397,7 +516,8 @@ futurl_status futurl_request_set_body(futurl_request *r, const void *data, size_
 
 futurl_status futurl_request_add_form(futurl_request *r, const char *name,
                                       const char *value) {
-    if (r == NULL || name == NULL || value == NULL || r->body_kind == FUTURL__BODY_BYTES)
+    if (r == NULL || name == NULL || value == NULL ||
+        r->body_kind == FUTURL__BODY_BYTES || r->body_kind == FUTURL__BODY_MULTIPART)
         return FUTURL_EINVAL;
     if (r->body_kind == FUTURL__BODY_NONE) {
         futurl_status st = futurl__request_put_header(
@@ -429,7 +549,7 @@ futurl_status futurl_request_set_max_response_bytes(futurl_request *r, size_t ma
     if (r == NULL)
         return FUTURL_EINVAL;
     r->has_max_bytes = 1;
-    r->max_response_bytes = max_bytes;
+    r->max_response_bytes = futurl__size_cap(max_bytes);
     return FUTURL_OK;
 }
 
@@ -485,6 +605,10 @@ static futurl_status build_url(futurl_request *r, const char *base_url) {
         return FUTURL_OK; /* checked by futurl_request_new */
     if (!r->url_is_absolute && base_url == NULL)
         return FUTURL_EURL;
+    /* "///h/x" is "http:///h/x" once joined, a host only by libcurl's
+     * guess (see url_quick_check). */
+    if (!r->url_is_absolute && strncmp(r->url, "///", 3) == 0)
+        return FUTURL_EURL;
 
     CURLU *u = curl_url();
     if (u == NULL)
@@ -508,7 +632,12 @@ static futurl_status build_url(futurl_request *r, const char *base_url) {
         st = from_curlu(uc);
     else if (!futurl__scheme_allowed(scheme, strlen(scheme)))
         st = FUTURL_ESCHEME;
-    else if ((r->final_url = dup_string(joined)) == NULL)
+    else if (strlen(joined) > FUTURL_MAX_URL_LENGTH)
+        st = FUTURL_EURL;
+    else /* libcurl writes the host decoded: "%2541" reads "%41" now, and
+          * libcurl would decode it once more at perform. Check what it gets. */
+        st = url_quick_check(joined, strlen(scheme));
+    if (st == FUTURL_OK && (r->final_url = dup_string(joined)) == NULL)
         st = FUTURL_ENOMEM;
     curl_free(scheme);
     curl_free(joined);
@@ -531,7 +660,8 @@ static int has_header(const futurl_request *r, const struct curl_slist *defaults
 /* The request's own list: defaults it does not name, then its lines. */
 static futurl_status build_headers(futurl_request *r, const struct curl_slist *defaults) {
     /* A body without a type: keep libcurl from claiming it is a form. */
-    int untyped_body = r->sends_body && !has_header(r, defaults, "Content-Type");
+    int untyped_body = r->sends_body && r->body_kind != FUTURL__BODY_MULTIPART &&
+                       !has_header(r, defaults, "Content-Type");
     if (r->header_count == 0 && !untyped_body)
         return FUTURL_OK; /* the client's shared list serves as it is */
 
@@ -573,13 +703,13 @@ futurl_status futurl__request_prepare(futurl_request *r, const char *base_url,
      * as browsers and Python's requests send them; HEAD never does. */
     if (r->body_kind != FUTURL__BODY_NONE)
         r->sends_body = r->method_kind != FUTURL__METHOD_HEAD;
+    else
+        r->sends_body = strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+                        strcmp(r->method, "PATCH") == 0;
     /* A body goes out with POSTFIELDS, which alone would make libcurl send
      * POST: a GET with a body names its method. */
     if (r->sends_body && r->method_kind == FUTURL__METHOD_GET)
         r->method_kind = FUTURL__METHOD_CUSTOM;
-    else
-        r->sends_body = strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
-                        strcmp(r->method, "PATCH") == 0;
     futurl_status st = build_url(r, base_url);
     if (st == FUTURL_OK)
         st = build_headers(r, defaults);

@@ -13,6 +13,7 @@
 #include "futurl.h"
 #include "http.h"
 #include "limits.h"
+#include "multipart.h"
 
 /* How the transfer tells libcurl which method to send. */
 typedef enum futurl__method_kind {
@@ -36,23 +37,23 @@ typedef struct futurl__header {
 
 typedef enum futurl__body_kind {
     FUTURL__BODY_NONE,
-    FUTURL__BODY_BYTES, /* set_body / set_json */
-    FUTURL__BODY_FORM   /* add_form: body holds "a=1&b=2" */
+    FUTURL__BODY_BYTES,    /* set_body / set_json */
+    FUTURL__BODY_FORM,     /* add_form: body holds "a=1&b=2" */
+    FUTURL__BODY_MULTIPART /* add_part*: parts holds them (src/multipart.c) */
 } futurl__body_kind;
 
 /* Retry and admission state of a submitted request: made by the HTTP job
  * on its first run and touched only by that job (one run at a time), so a
  * request that waits in the queue does not pay for it. */
 typedef struct futurl__run {
-    unsigned attempts;          /* attempts finished */
-    uint64_t first_ns;          /* when the first attempt began */
-    uint64_t rng;               /* jitter state */
-    futurl__buf reasons;        /* why each retry happened, NUL-separated */
-    futurl_response *last;      /* the last attempt's response, if any */
-    futurl_status last_status;  /* and its outcome */
+    unsigned attempts;         /* attempts finished */
+    uint64_t first_ns;         /* when the first attempt began */
+    uint64_t rng;              /* jitter state */
+    futurl__buf reasons;       /* why each retry happened, NUL-separated */
+    futurl_response *last;     /* the last attempt's response, if any */
+    futurl_status last_status; /* and its outcome */
     char last_msg[256];
-    futurl__admission adm;      /* slot and tokens held */
-    char *host_key;             /* "scheme://authority", lower-case */
+    futurl__admission adm; /* slot and tokens held */
 } futurl__run;
 
 struct futurl_request {
@@ -63,22 +64,36 @@ struct futurl_request {
     futurl__buf query; /* encoded "a=1&b=2" from add_param */
     futurl__buf body;
     futurl__body_kind body_kind;
+    futurl__parts *parts; /* multipart/form-data: NULL unless BODY_MULTIPART */
     futurl__header *headers;
     size_t header_count, header_cap;
+    size_t header_bytes; /* their lines with CRLF: FUTURL_MAX_HEADER_BYTES at most */
 
     futurl_retry_policy *retry; /* NULL: the client's */
     futurl__run *run;           /* NULL until the job first runs */
-    long deadline_ms;           /* -1: the client's */
+    /* Its host as libcurl will connect to it (src/hostkey.h), made by its
+     * job when first needed (limits, the 429 hold, static cookies) and
+     * touched only by that job, like run. NULL: not yet. */
+    char *host_key;
+    long deadline_ms;     /* -1: the client's */
     long timeout_ms;      /* -1: the client's */
     int raise_for_status; /* -1: the client's */
     int has_max_bytes;
-    size_t max_response_bytes;
+    size_t max_response_bytes; /* 0: no cap (futurl__size_cap) */
 
     futurl_chunk_fn chunk_fn; /* sinks: at most one of chunk_fn and out */
     void *chunk_userdata;
     FILE *out;
     futurl_progress_fn progress_fn;
     void *progress_userdata;
+    futurl_stream *stream; /* futurl_client_stream: the body goes there */
+
+    /* Tracing (src/trace.c): the id, set by the caller or at submit; the
+     * rest written at submit, then touched only by the request's job. */
+    char id[FUTURL_MAX_REQUEST_ID_LENGTH + 1];
+    uint64_t queued_ns;            /* when QUEUED was emitted (0: no events) */
+    int trace_started;             /* STARTED was emitted */
+    futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
 
     /* Set by futurl__request_prepare(), read-only afterwards. */
     int prepared;
@@ -112,6 +127,13 @@ futurl__run *futurl__request_run(futurl_request *r);
 futurl_status futurl__request_put_header(futurl_request *r, const char *name,
                                          const char *value, futurl__header_op op);
 
+/* A response-size cap as the transfer uses it: 0 (no cap) for 0 and for
+ * anything libcurl's curl_off_t cannot hold (2^63 and more, SIZE_MAX),
+ * which libcurl would refuse at setopt. */
+static inline size_t futurl__size_cap(size_t max_bytes) {
+    return (uint64_t)max_bytes > (uint64_t)INT64_MAX ? 0 : max_bytes;
+}
+
 /* Length of the scheme of url ("http" → 4) if url starts with one followed
  * by ':', else 0 (a relative reference). */
 size_t futurl__url_scheme_len(const char *url);
@@ -122,8 +144,14 @@ int futurl__scheme_allowed(const char *s, size_t len);
 /* Check an absolute URL: FUTURL_OK, FUTURL_ESCHEME, FUTURL_EURL, FUTURL_ENOMEM. */
 futurl_status futurl__url_check(const char *url);
 
+/* 1 if name[0..len) is a header the library owns (message framing,
+ * connection management, Expect: see request.c), refused in every header
+ * setter and in the client's default headers. */
+int futurl__header_reserved(const char *name, size_t len);
+
 /* Check a client default header line ("Name: value", "Name;" or "Name:"):
- * FUTURL_OK or FUTURL_EHEADER; *name_len receives the name's length. */
+ * FUTURL_OK or FUTURL_EHEADER (also for a reserved name); *name_len
+ * receives the name's length. */
 futurl_status futurl__header_line_check(const char *line, size_t *name_len);
 
 #endif

@@ -126,8 +126,48 @@ void futurl__builder_free(futurl__response_builder *b) {
     b->count = b->index_cap = 0;
 }
 
-static int is_ows(char c) {
+static inline int is_ows(char c) {
     return c == ' ' || c == '\t';
+}
+
+/* CR, LF and NUL inside a field are read as SP (RFC 9110 section 5.5):
+ * libcurl hands over "X: a\rb" as one line, and a caller must never get a
+ * value that could end a header line it writes somewhere else. Such a byte
+ * at either end of a value is trimmed as space is. */
+static inline int is_bare(char c) {
+    return c == '\r' || c == '\n' || c == '\0';
+}
+
+static inline int is_blank(char c) {
+    return (unsigned char)c <= ' ' && (is_ows(c) || is_bare(c));
+}
+
+/* Copy n bytes of a field, CR, LF and NUL as SP; plain is a promise that
+ * there are none. */
+static void copy_field(char *out, const char *in, size_t n, int plain) {
+    memcpy(out, in, n);
+    for (size_t i = 0; !plain && i < n; i++)
+        if (is_bare(out[i]))
+            out[i] = ' ';
+}
+
+/* 1 if p[0..n) holds a byte below 0x0e (CR, LF and NUL are; so is HTAB),
+ * eight bytes at a time: a byte loop over every header line cost 1 % of
+ * a small request's instructions. x - 0x0e.. borrows into a byte's high
+ * bit only where the byte is below 0x0e (and ~x keeps bytes >= 0x80 out). */
+static int has_low_byte(const char *p, size_t n) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        if ((x - ones * 0x0e) & ~x & highs)
+            return 1;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)p[i] < 0x0e)
+            return 1;
+    return 0;
 }
 
 int futurl__builder_header(futurl__response_builder *b, const char *line, size_t len) {
@@ -147,16 +187,24 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
         /* obs-fold: a continuation of the previous value, joined by SP. */
         if (b->count == 0)
             return 0;
-        while (len > 0 && is_ows(line[len - 1]))
+        while (len > 0 && is_blank(line[len - 1]))
             len--;
         size_t skip = 0;
-        while (skip < len && is_ows(line[skip]))
+        while (skip < len && is_blank(line[skip]))
             skip++;
-        b->hdr.len--; /* drop the value's NUL */
-        if (futurl__buf_append(&b->hdr, " ", 1) != 0 ||
-            futurl__buf_append(&b->hdr, line + skip, len - skip) != 0 ||
-            futurl__buf_append(&b->hdr, "", 1) != 0)
+        size_t n = len - skip;
+        if (n == 0)
+            return 0;
+        if (futurl__buf_reserve(&b->hdr, n + 1) != 0)
             return -1;
+        /* " text" in place of the value's NUL (no space after an empty
+         * value: name and value are "name\0\0" then), then the NUL. */
+        char *out = b->hdr.data + b->hdr.len - 1;
+        size_t sp = out[-1] != '\0';
+        out[0] = ' ';
+        copy_field(out + sp, line + skip, n, !has_low_byte(line + skip, n));
+        out[sp + n] = '\0';
+        b->hdr.len += sp + n;
         return 0;
     }
 
@@ -164,12 +212,12 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
     if (colon == NULL)
         return 0; /* not a header line; libcurl has judged the response already */
     size_t name_len = (size_t)(colon - line);
-    while (name_len > 0 && is_ows(line[name_len - 1]))
+    while (name_len > 0 && is_blank(line[name_len - 1]))
         name_len--;
     const char *value = colon + 1, *end = line + len;
-    while (value < end && is_ows(*value))
+    while (value < end && is_blank(*value))
         value++;
-    while (end > value && is_ows(end[-1]))
+    while (end > value && is_blank(end[-1]))
         end--;
 
     if (futurl__ascii_ieq(line, name_len, "set-cookie", 10))
@@ -189,15 +237,44 @@ int futurl__builder_header(futurl__response_builder *b, const char *line, size_t
         futurl__buf_reserve(&b->hdr, name_len + value_len + 2) != 0)
         return -1;
     char *out = b->hdr.data + name_at;
-    memcpy(out, line, name_len);
+    int plain = !has_low_byte(line, len);
+    copy_field(out, line, name_len, plain);
     out[name_len] = '\0';
-    memcpy(out + name_len + 1, value, value_len);
+    copy_field(out + name_len + 1, value, value_len, plain);
     out[name_len + 1 + value_len] = '\0';
     b->hdr.len = value_at + value_len + 1;
     b->index[b->count].name = (uint32_t)name_at;
     b->index[b->count].value = (uint32_t)value_at;
     b->count++;
     return 0;
+}
+
+int futurl__builder_has_header(const futurl__response_builder *b, const char *name) {
+    for (size_t i = 0; i < b->count; i++)
+        if (futurl__ascii_streq(b->hdr.data + b->index[i].name, name))
+            return 1;
+    return 0;
+}
+
+/* Copy b's headers (and their index) and the final URL into r, right after
+ * its header references; r->info is info with url pointing at the copy.
+ * Returns where the next part (the body) goes. */
+static char *put_headers_and_url(futurl_response *r, const futurl__response_builder *b,
+                                 const futurl__response_info *info, const char *url,
+                                 size_t url_size) {
+    char *p = (char *)&r->headers[b->count];
+    if (b->hdr.len != 0)
+        memcpy(p, b->hdr.data, b->hdr.len);
+    for (size_t i = 0; i < b->count; i++) {
+        r->headers[i].name = p + b->index[i].name;
+        r->headers[i].value = p + b->index[i].value;
+    }
+    r->header_count = b->count;
+    p += b->hdr.len;
+    memcpy(p, url, url_size);
+    r->info = *info;
+    r->info.url = p;
+    return p + url_size;
 }
 
 int futurl__builder_body_reserve(futurl__response_builder *b, size_t expected) {
@@ -243,24 +320,12 @@ futurl_response *futurl__builder_finish(futurl__response_builder *b,
 
     futurl__slab *slab = NULL;
     futurl_response *r =
-        SLABS ? futurl__slab_carve(&b->slabs, b->slab_pool, size, SLAB_ALIGN, &slab) : NULL;
+        SLABS ? futurl__slab_carve(&b->slabs, b->slab_pool, size, SLAB_ALIGN, &slab)
+              : NULL;
     if (r == NULL && (r = malloc(size)) == NULL)
         return NULL;
     r->slab = slab;
-    char *p = (char *)&r->headers[b->count];
-    if (b->hdr.len != 0)
-        memcpy(p, b->hdr.data, b->hdr.len);
-    for (size_t i = 0; i < b->count; i++) {
-        r->headers[i].name = p + b->index[i].name;
-        r->headers[i].value = p + b->index[i].value;
-    }
-    r->header_count = b->count;
-    p += b->hdr.len;
-
-    memcpy(p, url, url_size);
-    r->info = *info;
-    r->info.url = p;
-    p += url_size;
+    char *p = put_headers_and_url(r, b, info, url, url_size);
 
     if (inline_body) {
         if (body_len != 0)
@@ -285,8 +350,38 @@ futurl_response *futurl__builder_finish(futurl__response_builder *b,
     r->bytes = b->bytes;
     r->retry_log = NULL;
     r->retry_log_len = 0;
+    r->attached = NULL;
+    r->attached_free = NULL;
+    r->request_id[0] = '\0';
     atomic_init(&r->json, NULL);
     futurl__builder_reset(b);
+    return r;
+}
+
+futurl_response *futurl__builder_snapshot(const futurl__response_builder *b,
+                                          const futurl__response_info *info) {
+    const char *url = info->url ? info->url : "";
+    size_t url_size = strlen(url) + 1;
+    size_t size = sizeof(futurl_response) + b->count * sizeof(futurl__header_ref) +
+                  b->hdr.len + url_size + 1;
+    futurl_response *r = malloc(size);
+    if (r == NULL)
+        return NULL;
+    char *p = put_headers_and_url(r, b, info, url, url_size);
+    p[0] = '\0';
+    r->body = p;
+    r->body_len = 0;
+    r->body_owned = NULL;
+    r->body_map = 0;
+    r->pool = NULL;
+    r->bytes = 0;
+    r->request_id[0] = '\0';
+    r->retry_log = NULL;
+    r->retry_log_len = 0;
+    r->slab = NULL;
+    r->attached = NULL;
+    r->attached_free = NULL;
+    atomic_init(&r->json, NULL);
     return r;
 }
 
@@ -294,6 +389,8 @@ void futurl__response_free(void *response) {
     futurl_response *r = response;
     if (r == NULL)
         return;
+    if (r->attached_free != NULL)
+        r->attached_free(r->attached);
     futurl__json_cache *cache = atomic_load_explicit(&r->json, memory_order_acquire);
     if (cache != NULL) {
         cJSON_Delete(cache->json);
@@ -363,15 +460,14 @@ size_t futurl_response_header_count(const futurl_response *r) {
     return r ? r->header_count : 0;
 }
 
-int futurl_response_header_at(const futurl_response *r, size_t i, const char **name,
-                              const char **value) {
-    if (r == NULL || i >= r->header_count)
-        return -1;
+futurl_status futurl_response_header_at(const futurl_response *r, size_t i,
+                                        const char **name, const char **value) {
+    int ok = r != NULL && i < r->header_count;
     if (name != NULL)
-        *name = r->headers[i].name;
+        *name = ok ? r->headers[i].name : NULL;
     if (value != NULL)
-        *value = r->headers[i].value;
-    return 0;
+        *value = ok ? r->headers[i].value : NULL;
+    return ok ? FUTURL_OK : FUTURL_EINVAL;
 }
 
 const char *futurl_response_body(const futurl_response *r, size_t *len) {

@@ -42,25 +42,28 @@ struct futurl_response {
     futurl__response_info info; /* info.url points into the block */
     const char *body;           /* NUL-terminated, never NULL */
     size_t body_len;
-    char *body_owned; /* a large body handed over: freed with us */
-    size_t body_map;  /* != 0: body_owned is a mapping of this size */
+    char *body_owned;        /* a large body handed over: freed with us */
+    size_t body_map;         /* != 0: body_owned is a mapping of this size */
     futurl__body_pool *pool; /* a reference, with body_map != 0: where it goes back */
-    uint64_t bytes;   /* body bytes received, also when streamed */
+    uint64_t bytes;          /* body bytes received, also when streamed */
     _Atomic(futurl__json_cache *) json;
-    char *retry_log;   /* why each retry happened, NUL-separated (NULL: none) */
+    char *retry_log; /* why each retry happened, NUL-separated (NULL: none) */
     size_t retry_log_len;
     futurl__slab *slab; /* carved from this slab (holds a reference); NULL: malloc'd */
+    void *attached;     /* a stream's reference (src/stream.c), or NULL */
+    void (*attached_free)(void *attached);             /* drops it, first thing in free */
+    char request_id[FUTURL_MAX_REQUEST_ID_LENGTH + 1]; /* src/trace.c; "" none */
     size_t header_count;
     futurl__header_ref headers[]; /* then header bytes, URL, small body */
 };
 
 typedef struct futurl__response_builder {
-    futurl__buf body; /* the buffered body */
-    size_t body_map;  /* != 0: body.data is a mapping of this size (cap) */
-    futurl__body_pool *pool; /* borrowed (the client's), may be NULL */
+    futurl__buf body;             /* the buffered body */
+    size_t body_map;              /* != 0: body.data is a mapping of this size (cap) */
+    futurl__body_pool *pool;      /* borrowed (the client's), may be NULL */
     futurl__body_pool *slab_pool; /* borrowed (the client's): spare slabs, may be NULL */
     futurl__slab_cursor slabs;    /* where small responses are carved */
-    futurl__buf hdr;  /* "name\0value\0" for each line of the current block */
+    futurl__buf hdr;              /* "name\0value\0" for each line of the current block */
     struct {
         uint32_t name, value; /* offsets into hdr */
     } * index;
@@ -77,6 +80,9 @@ void futurl__builder_reset(futurl__response_builder *b);
  * Returns 0, or -1 when out of memory. */
 int futurl__builder_header(futurl__response_builder *b, const char *line, size_t len);
 
+/* 1 if the current block has a header name (case-insensitive). */
+int futurl__builder_has_header(const futurl__response_builder *b, const char *name);
+
 /* Make room for a body of expected bytes (from Content-Length). */
 int futurl__builder_body_reserve(futurl__response_builder *b, size_t expected);
 
@@ -87,6 +93,12 @@ int futurl__builder_body(futurl__response_builder *b, const char *data, size_t l
  * memory. Resets b. */
 futurl_response *futurl__builder_finish(futurl__response_builder *b,
                                         const futurl__response_info *info);
+
+/* A response with the builder's headers so far and no body (new; free
+ * with futurl__response_free), NULL when out of memory. b is unchanged:
+ * the transfer goes on. */
+futurl_response *futurl__builder_snapshot(const futurl__response_builder *b,
+                                          const futurl__response_info *info);
 
 /* Record on r the attempts made and the retry log (copied from log[0..len)).
  * Returns 0, or -1 when out of memory (the log is then dropped). */

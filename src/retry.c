@@ -1,8 +1,10 @@
 /*
  * src/retry.c — the retry policy's decisions: transient outcomes,
- * idempotent methods, full-jitter backoff and Retry-After. Pure functions:
- * the HTTP job (src/transfer.c) calls them and does the waiting by parking
- * its future (src/executor.c), never by sleeping on a worker.
+ * idempotent methods, full-jitter backoff, Retry-After, and whether an
+ * attempt that just ended is tried again (futurl__retry_should). Pure
+ * functions:
+ * the HTTP job (src/http_job.c) calls them and does the waiting by parking
+ * its future (src/worker.c), never by sleeping on a worker.
  */
 #include "retry.h"
 
@@ -118,4 +120,31 @@ uint64_t futurl__rand_next(uint64_t *state) {
     x ^= x >> 27;
     *state = x;
     return x * 0x2545F4914F6CDD1Du;
+}
+
+/* Whether to try again, and after how long. */
+int futurl__retry_should(const futurl_retry_policy *p, const futurl__retry_attempt *a,
+                         uint64_t now, uint64_t deadline, uint64_t rnd, long *delay_ms) {
+    futurl_status st = a->st;
+    if (st == FUTURL_ECANCELED || a->attempts >= p->max_attempts)
+        return 0;
+    long status = a->status;
+    int transient = futurl__retry_transient_error(st) &&
+                    !(st == FUTURL_ETIMEDOUT && deadline != 0 && now >= deadline);
+    int http = (st == FUTURL_OK || st == FUTURL_EHTTP) && futurl__retry_status(p, status);
+    if (!transient && !http)
+        return 0;
+    if (!futurl__retry_method_ok(p, a->method, a->has_idempotency_key))
+        return 0;
+    /* Bytes already handed to a sink cannot be taken back. */
+    if (a->streamed)
+        return 0;
+    *delay_ms = a->retry_after_ms >= 0
+                    ? a->retry_after_ms
+                    : futurl__retry_backoff_ms(p, a->attempts - 1, rnd);
+    long elapsed_ms = (long)((now - a->first_ns) / 1000000u);
+    if (p->budget_ms > 0 &&
+        (elapsed_ms >= p->budget_ms || *delay_ms > p->budget_ms - elapsed_ms))
+        return 0;
+    return 1;
 }

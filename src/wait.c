@@ -1,11 +1,18 @@
 /*
- * src/wait.c — operations over many futures: gather (all), wait-any (first
- * completed or first failed) and the as-completed iterator.
+ * src/wait.c — every wait: on one future (futurl_future_wait*), and the
+ * operations over many futures: gather (all), wait-any (first completed or
+ * first failed) and the as-completed iterator; and the wait guards (wait.h)
+ * that make a wait which could never end fail FUTURL_EDEADLK.
  *
- * All three stand on one mechanism, the waiter: a small record with its own
- * lock and condition variable, registered on every future it watches
- * through a futurl__wait_link. futurl__complete() calls
- * futurl__waiter_notify() under the future's lock once the future has
+ * One future: the waiting thread counts itself among the future's sleepers
+ * and sleeps on its `settled` word (a futex); completion (src/future.c)
+ * wakes the word.
+ *
+ * Many futures: all three stand on one mechanism, the waiter: a small
+ * record with its own lock and condition variable, registered on every
+ * future it watches through a futurl__wait_link. futurl__complete() calls
+ * the waiter's notify function (waiter_notify, through the link's
+ * futurl__watcher) under the future's lock once the future has
  * settled (its callbacks ran), which appends the
  * future's index to the waiter's completion log. The log therefore holds
  * each index exactly once, in completion order (futures already finished at
@@ -15,15 +22,113 @@
  *
  * Lock order: future lock → waiter lock.
  */
-#include "future.h"
+#include "wait.h"
+
+#include "clock.h"
 #include "memcheck.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+/* ------------------------------------------------------------ wait guards */
+
+static _Thread_local futurl__wait_guard *wait_guards; /* innermost first */
+
+void futurl__wait_guard_push(futurl__wait_guard *g, const futurl__future_owner *owner) {
+    g->owner = owner;
+    g->outer = wait_guards;
+    wait_guards = g;
+}
+
+void futurl__wait_guard_pop(futurl__wait_guard *g) {
+    wait_guards = g->outer;
+}
+
+int futurl__wait_guarded(const futurl__future_owner *owner) {
+    for (const futurl__wait_guard *g = wait_guards; g != NULL; g = g->outer)
+        if (g->owner == owner)
+            return 1;
+    return 0;
+}
+
+/* 1 if this thread runs under any guard (a quick test before a loop). */
+static int wait_guards_active(void) {
+    return wait_guards != NULL;
+}
+
+/* 1 if waiting for f on this thread could never end: f is unfinished and
+ * its executor is guarded here. */
+static int wait_would_deadlock(const futurl_future *f) {
+    /* f->owner may be read while f is unfinished: its executor is alive. */
+    return wait_guards != NULL &&
+           !futurl__is_final(atomic_load_explicit(&((futurl_future *)f)->state,
+                                                  memory_order_acquire)) &&
+           futurl__wait_guarded(f->owner);
+}
+
+/* ------------------------------------------------------------- one future */
+
+/* Sleep while *word == 0, until woken or the absolute CLOCK_MONOTONIC
+ * deadline (NULL: none). Returns 0, or ETIMEDOUT. Spurious returns are
+ * fine: callers re-check the word. */
+static int futex_wait_zero(atomic_int *word, const struct timespec *deadline) {
+    long rc = deadline
+                  ? syscall(SYS_futex, (int *)word, FUTEX_WAIT_BITSET_PRIVATE, 0,
+                            deadline, NULL, FUTEX_BITSET_MATCH_ANY)
+                  : syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    return rc == -1 && errno == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+futurl_status futurl_future_wait_for(futurl_future *f, long timeout_ms) {
+    if (!f)
+        return FUTURL_EINVAL;
+    if (atomic_load_explicit(&f->settled, memory_order_acquire))
+        return f->status;
+    if (wait_would_deadlock(f))
+        return FUTURL_EDEADLK;
+    struct timespec deadline;
+    int timed = futurl__deadline(timeout_ms, &deadline);
+    pthread_mutex_t *lock = futurl__future_lock(f);
+
+    /* Announce the sleeper under the lock, so the completer, which reads
+     * `sleepers` under the same lock after setting `settled`, either wakes
+     * us or we see `settled` before sleeping (futex compares the word). */
+    pthread_mutex_lock(lock);
+    int settled = futurl__watch(f);
+    if (!settled)
+        f->sleepers++;
+    pthread_mutex_unlock(lock);
+    if (settled)
+        return f->status;
+
+    while (!atomic_load_explicit(&f->settled, memory_order_acquire))
+        if (futex_wait_zero(&f->settled, timed ? &deadline : NULL) == ETIMEDOUT)
+            break;
+
+    pthread_mutex_lock(lock);
+    f->sleepers--;
+    pthread_mutex_unlock(lock);
+    /* Not finished: FUTURL_EPENDING, never FUTURL_ETIMEDOUT, which is an
+     * outcome a finished future may have. */
+    return atomic_load_explicit(&f->settled, memory_order_acquire) ? f->status
+                                                                   : FUTURL_EPENDING;
+}
+
+futurl_status futurl_future_wait(futurl_future *f) {
+    return futurl_future_wait_for(f, -1);
+}
+
+/* ----------------------------------------------------------------- waiter */
+
+typedef struct futurl__waiter futurl__waiter;
+
 struct futurl__waiter {
+    futurl__watcher watcher; /* first: completion calls waiter_notify */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     futurl_future **fs;       /* the watched futures (borrowed) */
@@ -42,7 +147,10 @@ struct futurl__waiter {
     int wake_on_failure;      /* or when a FAILED future is logged */
 };
 
-void futurl__waiter_notify(futurl__waiter *w, size_t index, int failed) {
+/* A watched future settled (futurl__watcher.notify, under its lock);
+ * failed: it ended FAILED. */
+static void waiter_notify(futurl__watcher *watcher, size_t index, int failed) {
+    futurl__waiter *w = (futurl__waiter *)watcher;
     pthread_mutex_lock(&w->lock);
     w->log[w->logged++] = index;
     w->failures += failed != 0;
@@ -122,17 +230,19 @@ static futurl_status waiter_new(futurl_future *const *fs, size_t n, futurl__wait
         free(w);
         return FUTURL_ENOMEM;
     }
+    w->watcher.notify = waiter_notify;
     w->n = n;
     for (size_t i = 0; i < n; i++) {
         futurl_future *f = fs[i];
         futurl__wait_link *l = &w->links[i];
         w->fs[i] = f;
-        l->waiter = w;
+        l->watcher = &w->watcher;
         l->index = i;
         pthread_mutex_lock(futurl__future_lock(f));
         if (futurl__watch(f)) {
-            futurl__waiter_notify(
-                w, i, atomic_load_explicit(&f->state, memory_order_acquire) == FUTURL_FAILED);
+            waiter_notify(&w->watcher, i,
+                          atomic_load_explicit(&f->state, memory_order_acquire) ==
+                              FUTURL_FAILED);
         } else {
             l->prev = NULL;
             l->next = f->links;
@@ -183,6 +293,18 @@ static int waiter_wait_locked(futurl__waiter *w, size_t want, int on_failure, in
     return w->logged >= want || (on_failure && w->failures);
 }
 
+/* 1 if one of w's futures is unfinished and this thread must not wait for
+ * it (a done-callback run by its pool's shutdown or timer thread: see
+ * futurl__wait_guard_push). */
+static int would_deadlock(const futurl__waiter *w) {
+    if (!wait_guards_active())
+        return 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (wait_would_deadlock(w->fs[i]))
+            return 1;
+    return 0;
+}
+
 static void cancel_all(futurl__waiter *w) {
     for (size_t i = 0; i < w->n; i++)
         futurl_future_cancel(w->fs[i]);
@@ -211,6 +333,12 @@ futurl_status futurl_gather(futurl_future *const *fs, size_t n, long timeout_ms,
     futurl_status st = waiter_new(fs, n, &w);
     if (st != FUTURL_OK)
         return st;
+    if (would_deadlock(w)) { /* it would have to wait for that one */
+        waiter_release(w);
+        if (counts)
+            tally(fs, n, counts);
+        return FUTURL_EDEADLK;
+    }
     struct timespec deadline;
     int timed = futurl__deadline(timeout_ms, &deadline);
 
@@ -228,9 +356,14 @@ futurl_status futurl_gather(futurl_future *const *fs, size_t n, long timeout_ms,
             continue;
         }
         if (!waiter_wait_locked(w, n, cancel_on_error, timed, &deadline)) {
-            st = FUTURL_ETIMEDOUT;
-            if (!(flags & FUTURL_CANCEL_ON_TIMEOUT))
+            /* Some are unfinished: FUTURL_EPENDING, as every wait says it.
+             * With CANCEL_ON_TIMEOUT the deadline ends them, and that is
+             * what FUTURL_ETIMEDOUT reports. */
+            if (!(flags & FUTURL_CANCEL_ON_TIMEOUT)) {
+                st = FUTURL_EPENDING;
                 break;
+            }
+            st = FUTURL_ETIMEDOUT;
             /* asyncio.wait_for: the deadline cancels what is left; wait
              * (without deadline) for the cancellations to land. */
             timed = 0;
@@ -263,8 +396,14 @@ futurl_status futurl_wait_any(futurl_future *const *fs, size_t n, long timeout_m
 
     size_t found = n;
     int first_failed = mode == FUTURL_FIRST_FAILED;
+    size_t want = first_failed ? n : 1;
     pthread_mutex_lock(&w->lock);
-    int ok = waiter_wait_locked(w, first_failed ? n : 1, first_failed, timed, &deadline);
+    if (w->logged < want && !(first_failed && w->failures) && would_deadlock(w)) {
+        pthread_mutex_unlock(&w->lock); /* it would have to wait */
+        waiter_release(w);
+        return FUTURL_EDEADLK;
+    }
+    int ok = waiter_wait_locked(w, want, first_failed, timed, &deadline);
     /* Among everything logged so far, report the lowest index that
      * qualifies, so a result does not depend on scheduling noise. */
     for (size_t i = 0; i < w->logged; i++) {
@@ -272,7 +411,7 @@ futurl_status futurl_wait_any(futurl_future *const *fs, size_t n, long timeout_m
         if ((!first_failed || futurl_future_state(w->fs[k]) == FUTURL_FAILED) && k < found)
             found = k;
     }
-    st = ok ? FUTURL_OK : FUTURL_ETIMEDOUT;
+    st = ok ? FUTURL_OK : FUTURL_EPENDING;
     pthread_mutex_unlock(&w->lock);
     waiter_release(w);
     if (index)
@@ -317,11 +456,15 @@ futurl_status futurl_as_completed_next(futurl_as_completed *it, futurl_future **
     if (it->yielded == w->n)
         return FUTURL_EEXHAUSTED;
     pthread_mutex_lock(&w->lock);
+    if (w->logged <= it->yielded && would_deadlock(w)) {
+        pthread_mutex_unlock(&w->lock); /* it would have to wait */
+        return FUTURL_EDEADLK;
+    }
     int got = waiter_wait_locked(w, it->yielded + 1, 0, it->timed, &it->deadline);
     size_t k = got ? w->log[it->yielded] : 0;
     pthread_mutex_unlock(&w->lock);
     if (!got)
-        return FUTURL_ETIMEDOUT;
+        return FUTURL_EPENDING;
     it->yielded++;
     *f = w->fs[k];
     if (index)

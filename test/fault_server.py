@@ -3,13 +3,16 @@
 
 It owns the faults no real server produces on purpose: connections closed
 without a reply, resets mid-body, trickled and truncated bodies, stalls,
-Retry-After in every shape, huge headers, redirect loops. It also keeps the
+Retry-After in every shape, huge headers, redirect loops, a flood of new
+cookies. It also keeps the
 books tests assert on: attempts and peak concurrency per path, and new TCP
 connections. Standard library only; raw sockets, so every byte is chosen here.
 
-Usage: fault_server.py --fd N     serve on an inherited listening socket
-       fault_server.py --port 0   bind 127.0.0.1 itself (manual use)
-Either way the bound port is printed on stdout as "port N". SIGTERM stops it.
+Usage: fault_server.py --fd N       serve on an inherited listening socket
+       fault_server.py --port 0     bind 127.0.0.1 itself (manual use)
+       fault_server.py --unix PATH  serve on a Unix domain socket at PATH
+The bound port is printed on stdout as "port N" ("unix PATH" for a Unix
+socket, once it listens). SIGTERM stops it.
 
 Each path is one fixed behaviour, tuned by query parameters; see BEHAVIOURS
 at the end. Control endpoints (never counted):
@@ -193,10 +196,17 @@ class Connection:
             name, _, value = line.decode("latin-1").partition(":")
             headers.append((name.strip(), value.strip()))
         req = Request(method, target, version, headers, b"")
+        if req.path in UNREAD_BODY:
+            return req  # the behaviour decides what becomes of the body
         if (req.header("Expect") or "").lower() == "100-continue":
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         req.body = self._read_body(req)
         return req
+
+    def read_body(self, req):
+        """The body of req, if the behaviour wants it after all (UNREAD_BODY)."""
+        req.body = self._read_body(req)
+        return req.body
 
     def _read_body(self, req):
         if "chunked" in (req.header("Transfer-Encoding") or "").lower():
@@ -373,6 +383,9 @@ def b_short_length(conn, req):
 
 
 def b_429(conn, req):
+    delay = req.int_arg("delay_ms", 0, 0, int(MAX_HOLD_S * 1000))
+    if delay and not sleep(delay / 1000):
+        return False
     headers = []
     if "retry_after" in req.args:
         headers.append(("Retry-After", clean_header_value(req.args["retry_after"])))
@@ -395,6 +408,18 @@ def b_flaky(conn, req):
         return respond_json(conn, req, status, {"status": status, "attempt": req.attempt},
                             headers)
     return respond_json(conn, req, 200, {"attempt": req.attempt})
+
+
+def b_flaky_echo(conn, req):
+    """As /flaky, but every reply echoes the request body it received, so a
+    test sees what each attempt sent (multipart parts on a retry)."""
+    status = req.int_arg("status", 503, 100, 999)
+    if req.attempt > req.int_arg("fail", 1, 0, 10**6):
+        status = 200
+    return respond_json(conn, req, status, {
+        "attempt": req.attempt, "content_type": req.header("Content-Type"),
+        "body": req.body.decode("utf-8", errors="replace"),
+        "body_length": len(req.body)})
 
 
 def b_redirect_loop(conn, req):
@@ -430,14 +455,135 @@ def b_echo(conn, req):
         "body_length": len(req.body), "attempt": req.attempt})
 
 
+cookie_serial = 0                 # names handed out by /cookies, never reused
+cookie_serial_lock = threading.Lock()
+
+
+def b_cookies(conn, req):
+    """Sets n cookies never set before, named prefix + a serial number (a
+    later response's numbers are higher), Path=/, value 1; and optionally
+    one chosen cookie name=value (max_age=0 deletes it). Echoes the Cookie
+    header it received, and its "name=value" pairs."""
+    global cookie_serial
+    delay = req.int_arg("delay_ms", 0, 0, int(MAX_HOLD_S * 1000))
+    if delay and not sleep(delay / 1000):
+        return False
+    n = req.int_arg("n", 0, 0, 1000)
+    prefix = req.args.get("prefix", "c")
+    if not prefix or not all(c.isalnum() or c in "_-" for c in prefix):
+        raise ValueError("prefix must be letters, digits, _ or -")
+    with cookie_serial_lock:
+        first = cookie_serial
+        cookie_serial += n
+    names = ["%s%d" % (prefix, first + i) for i in range(n)]
+    headers = [("Set-Cookie", "%s=1; Path=/" % name) for name in names]
+    if "name" in req.args:
+        name = clean_header_value(req.args["name"])
+        cookie = "%s=%s; Path=/" % (name, clean_header_value(req.args.get("value", "")))
+        if "max_age" in req.args:
+            cookie += "; Max-Age=%d" % req.int_arg("max_age", 0, -1, 10**9)
+        headers.append(("Set-Cookie", cookie))
+        names.append(name)
+    received = req.header("Cookie")
+    pairs = [p.strip() for p in received.split(";")] if received else []
+    return respond_json(conn, req, 200, {
+        "cookie": received, "received": [p for p in pairs if p], "set": names,
+        "attempt": req.attempt}, headers)
+
+
 def b_gzip(conn, req):
+    # ?zeros=N: N zero bytes, gzipped (a small body that decompresses large).
+    zeros = int(req.args.get("zeros", "0"))
+    if zeros > 0:
+        body = gzip.compress(bytes(min(zeros, 1 << 30)))
+        return respond(conn, req, 200, body, [("Content-Encoding", "gzip")],
+                       content_type="application/octet-stream")
     body = gzip.compress(json.dumps({"gzipped": True, "method": req.method}).encode())
     return respond(conn, req, 200, body, [("Content-Encoding", "gzip")])
+
+
+# ------------------------------------------------- out of step on purpose
+# Each of these leaves bytes on the connection that belong to no request the
+# client made, or takes bytes of the client's request as a request of its
+# own: a client that reuses such a connection as it is gets the answer meant
+# for another request. Each first answers with its own path, so a test can
+# tell which answer it got.
+
+def injected_response():
+    """A complete response no request asked for."""
+    body = json.dumps({"path": "/injected"}).encode() + b"\n"
+    return head(200, [("Content-Type", "application/json"),
+                      ("Content-Length", str(len(body)))], True) + body
+
+
+def b_extra(conn, req):
+    """Answer, then (after delay_ms; 0: in the same write) a second complete
+    response nobody asked for, and keep the connection."""
+    body = json.dumps({"path": req.path, "attempt": req.attempt}).encode() + b"\n"
+    first = head(200, [("Content-Type", "application/json"),
+                       ("Content-Length", str(len(body)))], True) + body
+    delay = req.int_arg("delay_ms", 0, 0, 10000)
+    if delay == 0:
+        conn.send(first + injected_response())
+        return True
+    conn.send(first)
+    if not sleep(delay / 1000):
+        return False
+    conn.send(injected_response())
+    return True
+
+
+def b_head_body(conn, req):
+    """Answer any method (HEAD too) with a Content-Length and that many body
+    bytes, the body being a complete response; after delay_ms between the
+    head and the body (0: one write). Keeps the connection."""
+    body = injected_response()
+    first = head(200, [("Content-Type", "application/octet-stream"),
+                       ("Content-Length", str(len(body)))], True)
+    delay = req.int_arg("delay_ms", 0, 0, 10000)
+    if delay == 0:
+        conn.send(first + body)
+        return True
+    conn.send(first)
+    if not sleep(delay / 1000):
+        return False
+    conn.send(body)
+    return True
+
+
+def b_early(conn, req):
+    """Answer status at once, before reading the request body (no 100
+    Continue either), and keep the connection. drain=1: then read and
+    discard the body, as RFC 9112 asks of a server that keeps the
+    connection. drain=0 (the default): leave it, so the next request is
+    parsed from the body's bytes (a naive server or a smuggling front)."""
+    status = req.int_arg("status", 200, 200, 599)
+    respond_json(conn, req, status, {"path": req.path, "status": status})
+    if req.int_arg("drain", 0, 0, 1):
+        conn.read_body(req)
+    return True
+
+
+def b_informational(conn, req):
+    """count interim responses of code (1xx, 101 included, whatever was
+    asked), then the final response; the request body is read after the
+    interim ones."""
+    code = req.int_arg("code", 103, 100, 199)
+    count = req.int_arg("count", 1, 0, 100)
+    for _ in range(count):
+        conn.send(("HTTP/1.1 %d %s\r\n\r\n" % (code, "Informational")).encode())
+    conn.read_body(req)
+    return respond_json(conn, req, 200, {"path": req.path, "code": code})
+
+
+# Paths whose request body the reader leaves alone (no 100 Continue either).
+UNREAD_BODY = {"/early", "/informational"}
 
 
 BEHAVIOURS = {
     "/ok": b_ok,                          # ?delay_ms=N
     "/slot": b_slot,                      # ?delay_ms=N, exact peak
+    "/slot2": b_slot,                     # the same, counted apart (a 2nd host)
     "/close": b_close,                    # no reply at all
     "/reset": b_reset,                    # CL 100000, 7 bytes, RST
     "/trickle": b_trickle,                # ?bytes=N&interval_ms=M
@@ -446,15 +592,21 @@ BEHAVIOURS = {
     "/stream": b_stream,                  # ?chunk=N&interval_ms=M, 60 s
     "/truncated_chunked": b_truncated_chunked,
     "/short_length": b_short_length,      # CL 100, 10 bytes, close
-    "/429": b_429,                        # ?retry_after=X (verbatim)
+    "/429": b_429,                        # ?retry_after=X (verbatim)&delay_ms=N
     "/429_date": b_429_date,              # ?in_s=N
     "/flaky": b_flaky,                    # ?fail=N&status=S&retry_after=X
+    "/flaky_echo": b_flaky_echo,          # ?fail=N&status=S, body echoed
     "/redirect_loop": b_redirect_loop,
     "/redirect": b_redirect,              # ?to=URL&code=3xx
     "/big_headers": b_big_headers,        # ?kb=N
     "/status": b_status,                  # ?code=N
     "/echo": b_echo,
     "/gzip": b_gzip,
+    "/extra": b_extra,                    # ?delay_ms=N, then an unasked response
+    "/head_body": b_head_body,            # a body (a response) even for HEAD
+    "/early": b_early,                    # ?status=S&drain=0|1, body unread
+    "/informational": b_informational,    # ?code=1xx&count=N, then 200
+    "/cookies": b_cookies,                # ?n=N&prefix=P&name=X&value=Y&max_age=S
 }
 
 
@@ -514,21 +666,31 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+class UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    block_on_close = False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--fd", type=int, help="inherited listening socket")
     where.add_argument("--port", type=int, help="bind 127.0.0.1:PORT (0: any)")
+    where.add_argument("--unix", help="bind a Unix domain socket at this path")
     opts = parser.parse_args()
 
-    if opts.fd is not None:
+    if opts.unix is not None:
+        server = UnixServer(opts.unix, Handler)
+        print("unix %s" % opts.unix, flush=True)
+    elif opts.fd is not None:
         server = Server(None, Handler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=opts.fd)
         server.server_address = server.socket.getsockname()
     else:
         server = Server(("127.0.0.1", opts.port), Handler)
-    print("port %d" % server.server_address[1], flush=True)
+    if opts.unix is None:
+        print("port %d" % server.server_address[1], flush=True)
 
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

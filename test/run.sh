@@ -16,6 +16,9 @@ if [ "${FUTURL_VALGRIND:-0}" = 1 ]; then
         --suppressions=test/valgrind.supp"
 fi
 case "${BUILD:-}" in asan|tsan) CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER_SAN:-4} ;; esac
+# ASan: libcurl's own rare leak is suppressed, and only that (test/lsan.supp).
+[ "${BUILD:-}" = asan ] &&
+    export LSAN_OPTIONS="suppressions=$(pwd)/test/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}"
 export CK_TIMEOUT_MULTIPLIER
 out=$(mktemp)
 for t in "$@"; do

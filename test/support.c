@@ -3,9 +3,11 @@
  * the clock helpers. It owns starting and stopping httpbin (gunicorn), the
  * HTTPS httpbin with a CA made at test time, nginx speaking HTTP/2 over TLS
  * with such a CA, and test/fault_server.py, plus the plain-socket HTTP/1.0
- * client that probes them and reads the fault server's counters. Nothing
- * here uses libfuturl or libcurl: the harness must work even when the
- * library under test does not.
+ * client that probes them and reads the fault server's counters. Starting
+ * and probing the servers uses neither libfuturl nor libcurl: the harness
+ * must work even when the library under test does not. At the end, the
+ * helpers tests share on top of the library: an executor, the ways to
+ * wait, cancelling a running transfer, and the HTTP client helpers.
  *
  * Each server gets a listening socket made here on 127.0.0.1:0 (so the port
  * is known before the server runs and no two servers race for one), passed
@@ -20,6 +22,7 @@
 #include "futurl.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -70,6 +73,11 @@ double support_slack(void) {
     char *end;
     double v = strtod(env, &end);
     return (*end != '\0' || !(v >= 1.0)) ? 1.0 : v;
+}
+
+int support_under_valgrind(void) {
+    const char *vg = getenv("FUTURL_VALGRIND");
+    return vg != NULL && strcmp(vg, "1") == 0;
 }
 
 /* --------------------------------------------------------------- sockets */
@@ -819,6 +827,37 @@ struct futurl_executor *support_executor(unsigned workers, unsigned capacity) {
     return ex;
 }
 
+int support_wait_one(struct futurl_future *f, int kind) {
+    futurl_future *fs[1] = {f};
+    switch (kind) {
+    case SUPPORT_WAIT_FUTURE:
+        return futurl_future_wait(f);
+    case SUPPORT_WAIT_FOR:
+        return futurl_future_wait_for(f, 10000);
+    case SUPPORT_WAIT_GATHER:
+        return futurl_gather(fs, 1, 10000, 0, NULL);
+    case SUPPORT_WAIT_ANY:
+        return futurl_wait_any(fs, 1, 10000, FUTURL_FIRST_COMPLETED, NULL);
+    default: {
+        futurl_as_completed *it = NULL;
+        futurl_status st = futurl_as_completed_new(fs, 1, 10000, &it);
+        if (st != FUTURL_OK)
+            return st;
+        futurl_future *next = NULL;
+        st = futurl_as_completed_next(it, &next, NULL);
+        futurl_as_completed_free(it);
+        return st;
+    }
+    }
+}
+
+const char *support_wait_name(int kind) {
+    static const char *const names[SUPPORT_WAIT_KINDS] = {
+        "futurl_future_wait", "futurl_future_wait_for", "futurl_gather",
+        "futurl_wait_any", "futurl_as_completed_next"};
+    return kind >= 0 && kind < SUPPORT_WAIT_KINDS ? names[kind] : "?";
+}
+
 double support_cancel_running(struct futurl_client *c, const char *url, double after_s) {
     futurl_future *f = NULL;
     futurl_status st = futurl_get(c, url, &f);
@@ -847,4 +886,86 @@ double support_cancel_running(struct futurl_client *c, const char *url, double a
                   "%s: curl code after cancel: %d", url, code);
     futurl_future_free(f);
     return took;
+}
+
+/* ------------------------------------------------------ HTTP client helpers */
+
+void support_client_options(futurl_client_options *o, const char *base, unsigned workers,
+                            unsigned attempts) {
+    futurl_client_options_init(o);
+    o->base_url = base;
+    o->workers = workers;
+    if (attempts != 0)
+        o->retry.max_attempts = attempts;
+}
+
+futurl_client *support_client_opts(futurl_client_options *o, const char *base) {
+    if (base != NULL)
+        o->base_url = base;
+    futurl_client *c = NULL;
+    futurl_status st = futurl_client_create(o, &c);
+    ck_assert_msg(st == FUTURL_OK, "futurl_client_create (base %s): %s",
+                  o->base_url ? o->base_url : "none", futurl_err_name(st));
+    return c;
+}
+
+futurl_client *support_client(const char *base, unsigned workers, unsigned attempts) {
+    futurl_client_options o;
+    support_client_options(&o, base, workers, attempts);
+    return support_client_opts(&o, NULL);
+}
+
+futurl_request *support_request(const char *method, const char *url) {
+    futurl_request *r = NULL;
+    futurl_status st = futurl_request_new(method, url, &r);
+    ck_assert_msg(st == FUTURL_OK, "futurl_request_new(%s, %s): %s", method, url,
+                  futurl_err_name(st));
+    return r;
+}
+
+futurl_future *support_run(futurl_client *c, futurl_request *r) {
+    futurl_future *f = NULL;
+    futurl_status st = futurl_client_submit(c, r, &f);
+    ck_assert_msg(st == FUTURL_OK, "futurl_client_submit: %s", futurl_err_name(st));
+    (void)futurl_future_wait(f);
+    return f;
+}
+
+futurl_future *support_get(futurl_client *c, const char *url) {
+    futurl_future *f = NULL;
+    futurl_status st = futurl_get(c, url, &f); /* the one-liner, as a caller would */
+    ck_assert_msg(st == FUTURL_OK, "futurl_get(%s): %s", url, futurl_err_name(st));
+    (void)futurl_future_wait(f);
+    return f;
+}
+
+futurl_future *support_get_ok_at(futurl_client *c, const char *url, int line) {
+    futurl_future *f = support_get(c, url);
+    futurl_status st = futurl_future_status(f);
+    ck_assert_msg(st == FUTURL_OK, "line %d: GET %s: status %s (%s), want FUTURL_OK",
+                  line, url, futurl_err_name(st), futurl_future_errmsg(f));
+    return f;
+}
+
+const cJSON *support_json(futurl_future *f) {
+    const futurl_response *r = futurl_future_response(f);
+    ck_assert_msg(r != NULL, "no response (status %s: %s)",
+                  futurl_err_name(futurl_future_status(f)), futurl_future_errmsg(f));
+    const cJSON *j = futurl_response_json(r);
+    ck_assert_msg(j != NULL, "not JSON (%s): %s", futurl_response_json_error(r),
+                  futurl_response_body(r, NULL));
+    return j;
+}
+
+const char *support_json_str(const cJSON *j, const char *k1, const char *k2) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k1);
+    if (k2 != NULL)
+        v = cJSON_GetObjectItemCaseSensitive(v, k2);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+long support_json_int(const cJSON *j, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+    ck_assert_msg(cJSON_IsNumber(v), "no number \"%s\"", k);
+    return (long)v->valuedouble;
 }

@@ -1,6 +1,7 @@
 /*
  * test/support.h — what every test binary shares: assertion helpers on top
- * of Check, a clock, and the loopback test servers (httpbin under gunicorn,
+ * of Check, a clock, the HTTP client helpers (make a client, run a request,
+ * read its JSON), and the loopback test servers (httpbin under gunicorn,
  * an HTTPS httpbin with a certificate made at test time, nginx with HTTP/2
  * over TLS, and the project's own fault server, test/fault_server.py).
  * Servers bind 127.0.0.1 on an ephemeral port and are stopped by
@@ -14,11 +15,11 @@
 #include <sys/types.h>
 
 typedef struct support_server {
-    pid_t pid;          /* server process (0: not running) */
-    int port;           /* bound port on 127.0.0.1 */
-    char url[96];       /* "http://127.0.0.1:PORT" or "https://localhost:PORT" */
-    char dir[256];      /* scratch dir (certificates, logs), removed on stop */
-    char ca_file[320];  /* TLS only: the CA certificate that signed the server's */
+    pid_t pid;         /* server process (0: not running) */
+    int port;          /* bound port on 127.0.0.1 */
+    char url[96];      /* "http://127.0.0.1:PORT" or "https://localhost:PORT" */
+    char dir[256];     /* scratch dir (certificates, logs), removed on stop */
+    char ca_file[320]; /* TLS only: the CA certificate that signed the server's */
 } support_server;
 
 /* Start httpbin (Debian python3-httpbin) under gunicorn with threads.
@@ -59,11 +60,100 @@ struct futurl_executor *support_executor(unsigned workers, unsigned capacity);
 struct futurl_client;
 double support_cancel_running(struct futurl_client *c, const char *url, double after_s);
 
+/* Ways to wait for one future, for tests that must hold for each. */
+enum {
+    SUPPORT_WAIT_FUTURE, /* futurl_future_wait */
+    SUPPORT_WAIT_FOR,    /* futurl_future_wait_for, 10 s */
+    SUPPORT_WAIT_GATHER, /* futurl_gather of it alone, 10 s */
+    SUPPORT_WAIT_ANY,    /* futurl_wait_any of it alone, 10 s */
+    SUPPORT_WAIT_NEXT,   /* futurl_as_completed_next, 10 s */
+    SUPPORT_WAIT_KINDS
+};
+
+/* Wait for f the `kind` way; returns what that call returned (for a
+ * gather, wait-any or as-completed: FUTURL_OK once f finished, not f's
+ * outcome). */
+struct futurl_future;
+int support_wait_one(struct futurl_future *f, int kind);
+
+/* The name of a SUPPORT_WAIT_ kind, for messages. */
+const char *support_wait_name(int kind);
+
+/* ------------------------------------------------------ HTTP client helpers
+ * One copy for every test binary (test_client.c and test_transport.c each
+ * had their own, already diverging). Each fails the test, with the status
+ * name and what was asked, when a step that must work does not. */
+struct futurl_client_options;
+struct futurl_request;
+struct cJSON;
+
+/* Default options, then base_url (may be NULL), workers and, when attempts
+ * is not 0, retry.max_attempts (1: no retries). */
+void support_client_options(struct futurl_client_options *o, const char *base,
+                            unsigned workers, unsigned attempts);
+
+/* Create a client from o, first setting o->base_url to base when base is
+ * not NULL. */
+struct futurl_client *support_client_opts(struct futurl_client_options *o,
+                                          const char *base);
+
+/* support_client_options(), then create. */
+struct futurl_client *support_client(const char *base, unsigned workers,
+                                     unsigned attempts);
+
+/* A new request (futurl_request_new must succeed). */
+struct futurl_request *support_request(const char *method, const char *url);
+
+/* Submit r (must be accepted) and wait for it, whatever its outcome; the
+ * caller frees the future. */
+struct futurl_future *support_run(struct futurl_client *c, struct futurl_request *r);
+
+/* GET url and wait, whatever the outcome. */
+struct futurl_future *support_get(struct futurl_client *c, const char *url);
+
+/* GET url and wait; the outcome must be FUTURL_OK (the message names the
+ * caller's line). */
+struct futurl_future *support_get_ok_at(struct futurl_client *c, const char *url,
+                                        int line);
+#define support_get_ok(c, url) support_get_ok_at((c), (url), __LINE__)
+
+/* f's response body as JSON: f must have a response whose body parses. */
+const struct cJSON *support_json(struct futurl_future *f);
+
+/* The string at j[k1] (or j[k1][k2] when k2 is not NULL); NULL if missing
+ * or not a string. */
+const char *support_json_str(const struct cJSON *j, const char *k1, const char *k2);
+
+/* The number at j[k], which must be one. */
+long support_json_int(const struct cJSON *j, const char *k);
+
+/* The future ended with want; prints both names and f's message otherwise. */
+#define support_assert_status(f, want)                                                   \
+    do {                                                                                 \
+        int got_ = futurl_future_status(f), want_ = (want);                              \
+        ck_assert_msg(got_ == want_, "status %s (%s), want %s", futurl_err_name(got_),   \
+                      futurl_future_errmsg(f), futurl_err_name(want_));                  \
+    } while (0)
+
+/* The optional string got equals want (NULL: absent); prints both. */
+#define support_assert_str_or_null(got, want)                                            \
+    do {                                                                                 \
+        const char *g_ = (got), *w_ = (want);                                            \
+        ck_assert_msg((g_ == NULL && w_ == NULL) ||                                      \
+                          (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0),             \
+                      "%s is \"%s\", want \"%s\"", #got, g_ ? g_ : "(absent)",           \
+                      w_ ? w_ : "(absent)");                                             \
+    } while (0)
+
 /* Monotonic seconds. */
 double support_now(void);
 
 /* Sleep milliseconds. */
 void support_sleep_ms(long ms);
+
+/* 1 under valgrind (make valgrind sets FUTURL_VALGRIND=1), where every
+ * thread is about 50 times slower: big loops shrink. */
+int support_under_valgrind(void);
 
 /* Timing slack for loose bounds: 1 normally, larger under sanitizers and
  * valgrind (from CK_TIMEOUT_MULTIPLIER). */

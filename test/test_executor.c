@@ -3,7 +3,8 @@
  * submit / submit_timeout / try_submit and backpressure, submits from
  * worker threads, worker hooks and thread names, both shutdown modes
  * (including submitters blocked on a full queue), and the lock-free submit
- * path (order, cancel from the inbox, wake-ups, racing shutdown).
+ * path (order, cancel from the inbox, wake-ups, racing shutdown), and what
+ * a done-callback run by a shutdown or a cancel may do to its own pool.
  */
 #include "support.h"
 
@@ -47,6 +48,12 @@ static futurl_status job_wait_gate(futurl_job *job, void *arg, void **result) {
         support_sleep_ms(1);
     }
     return FUTURL_OK;
+}
+
+/* Shut, nobody entered (gates used by callbacks are static: reset each run). */
+static void gate_reset(gate *g) {
+    atomic_store(&g->open, 0);
+    atomic_store(&g->entered, 0);
 }
 
 static void wait_entered(gate *g, int n) {
@@ -918,6 +925,220 @@ START_TEST(blocked_submit_wakes_at_first_room) {
 }
 END_TEST
 
+/* ------------------------------------------- callbacks inside shutdown */
+
+/* What a done-callback run by a shutdown of its own pool does to that pool. */
+enum { NEST_SHUTDOWN_CANCEL, NEST_SHUTDOWN_DRAIN, NEST_DESTROY, NEST_KINDS };
+
+typedef struct nested {
+    futurl_executor *ex;
+    int what;
+    atomic_int ran;
+    futurl_status st;
+} nested;
+
+static void cb_nested(futurl_future *f, void *userdata) {
+    nested *n = userdata;
+    (void)f;
+    if (n->what == NEST_SHUTDOWN_CANCEL)
+        n->st = futurl_executor_shutdown(n->ex, FUTURL_CANCEL_PENDING);
+    else if (n->what == NEST_SHUTDOWN_DRAIN)
+        n->st = futurl_executor_shutdown(n->ex, FUTURL_DRAIN);
+    else
+        futurl_executor_destroy(n->ex); /* must do nothing here */
+    atomic_fetch_add(&n->ran, 1);
+}
+
+/*
+ * Issue 14, defect 3: shutdown(CANCEL_PENDING) runs the callbacks of what it
+ * cancels on the calling thread. A callback there that shuts the same pool
+ * down again (either mode) gets FUTURL_EDEADLK, and one that destroys it
+ * does nothing; the outer shutdown goes on. Before the fix the nested call
+ * waited for the outer one to finish joining, which waited for the
+ * callback: it hung for ever.
+ */
+START_TEST(nested_shutdown_in_shutdown_callback) {
+    futurl_executor *ex = support_executor(1, 0);
+    /* Static: under CK_FORK=no a failed run must not leave a callback
+     * pointing into a dead stack frame. */
+    static gate g;
+    gate_reset(&g);
+    futurl_future *running, *queued;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &running),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    ck_assert_int_eq(
+        futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &queued), FUTURL_OK);
+    static nested n;
+    n.ex = ex;
+    n.what = _i;
+    n.st = FUTURL_OK;
+    atomic_store(&n.ran, 0);
+    ck_assert_int_eq(futurl_future_on_done(queued, cb_nested, &n), FUTURL_OK);
+
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    ck_assert_int_eq(atomic_load(&n.ran), 1);
+    if (_i != NEST_DESTROY)
+        ck_assert_msg(n.st == FUTURL_EDEADLK, "nested shutdown: %s, want FUTURL_EDEADLK",
+                      futurl_err_name(n.st));
+    ck_assert_int_eq(futurl_future_state(queued), FUTURL_CANCELLED);
+    ck_assert_int_eq(futurl_future_done(running), 1);
+    /* Still there (a nested destroy freed nothing), and shut down. */
+    futurl_future *late = NULL;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &late),
+                     FUTURL_ESHUTDOWN);
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_DRAIN), FUTURL_OK);
+    futurl_future_free(running);
+    futurl_future_free(queued);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* A done-callback that waits (one of SUPPORT_WAIT_KINDS) for `target`. */
+typedef struct waiting_cb {
+    int kind;
+    futurl_future *target;
+    futurl_future *elsewhere; /* a future of another pool, finishing soon */
+    gate *elsewhere_gate;
+    atomic_int ran;
+    int target_was_done;
+    futurl_status st, st_elsewhere;
+} waiting_cb;
+
+static void cb_wait(futurl_future *f, void *userdata) {
+    waiting_cb *w = userdata;
+    (void)f;
+    if (w->elsewhere != NULL) {
+        atomic_store(&w->elsewhere_gate->open, 1);
+        w->st_elsewhere = support_wait_one(w->elsewhere, w->kind);
+    }
+    w->target_was_done = futurl_future_done(w->target);
+    w->st = support_wait_one(w->target, w->kind);
+    atomic_fetch_add(&w->ran, 1);
+}
+
+/*
+ * Issue 14, defect 3: in a callback that shutdown runs, waiting for another
+ * future of the same pool that is still to be cancelled (by this very
+ * thread, after the callback returns) returns FUTURL_EDEADLK at once, for
+ * every kind of wait; waiting for one already cancelled returns, and so
+ * does waiting for a future of another pool. Before the fix the first
+ * callback waited for ever.
+ */
+START_TEST(waits_in_shutdown_callback_are_refused) {
+    futurl_executor *ex = support_executor(1, 0);
+    futurl_executor *other = support_executor(1, 0);
+    static gate g, og;
+    gate_reset(&g);
+    gate_reset(&og);
+    futurl_future *running, *a, *b, *elsewhere;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g, NULL, NULL, &running),
+                     FUTURL_OK);
+    wait_entered(&g, 1);
+    ck_assert_int_eq(
+        futurl_executor_submit(other, job_wait_gate, &og, NULL, NULL, &elsewhere),
+        FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &a),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &b),
+                     FUTURL_OK);
+    static waiting_cb wa, wb;
+    wa = (waiting_cb){
+        .kind = _i, .target = b, .elsewhere = elsewhere, .elsewhere_gate = &og};
+    wb = (waiting_cb){.kind = _i, .target = a};
+    ck_assert_int_eq(futurl_future_on_done(a, cb_wait, &wa), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_on_done(b, cb_wait, &wb), FUTURL_OK);
+
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    ck_assert_int_eq(atomic_load(&wa.ran), 1);
+    ck_assert_int_eq(atomic_load(&wb.ran), 1);
+    const char *how = support_wait_name(_i);
+    ck_assert_msg(!wa.target_was_done || !wb.target_was_done,
+                  "both targets were done before their callbacks ran");
+    waiting_cb *both[] = {&wa, &wb};
+    for (int k = 0; k < 2; k++) {
+        waiting_cb *w = both[k];
+        futurl_status want = !w->target_was_done ? FUTURL_EDEADLK
+                             : _i == SUPPORT_WAIT_FUTURE || _i == SUPPORT_WAIT_FOR
+                                 ? FUTURL_ECANCELED
+                                 : FUTURL_OK;
+        ck_assert_msg(w->st == want,
+                      "%s in a shutdown callback for a future %s: %s, "
+                      "want %s",
+                      how, w->target_was_done ? "already cancelled" : "still queued",
+                      futurl_err_name(w->st), futurl_err_name(want));
+    }
+    ck_assert_msg(wa.st_elsewhere == FUTURL_OK, "%s for another pool's future: %s", how,
+                  futurl_err_name(wa.st_elsewhere));
+    futurl_future_free(running);
+    futurl_future_free(a);
+    futurl_future_free(b);
+    futurl_future_free(elsewhere);
+    futurl_executor_destroy(ex);
+    futurl_executor_destroy(other);
+}
+END_TEST
+
+/* Cancels: waits for h, then shuts the pool down, from the callback. */
+typedef struct cancel_cb {
+    futurl_executor *ex;
+    futurl_future *h;
+    gate *g1, *g2;
+    atomic_int ran;
+    futurl_status st_wait, st_shutdown;
+} cancel_cb;
+
+static void cb_wait_then_shut_down(futurl_future *f, void *userdata) {
+    cancel_cb *c = userdata;
+    (void)f;
+    atomic_store(&c->g2->open, 1); /* a worker for h */
+    c->st_wait = futurl_future_wait_for(c->h, 10000);
+    atomic_store(&c->g1->open, 1); /* nothing left to hold the join */
+    c->st_shutdown = futurl_executor_shutdown(c->ex, FUTURL_DRAIN);
+    atomic_fetch_add(&c->ran, 1);
+}
+
+/*
+ * The callbacks of a future cancelled while queued run on the cancelling
+ * thread, which holds no lock of the library then: waiting there for
+ * another future of the pool, and shutting the pool down, both work.
+ */
+START_TEST(cancel_callback_may_wait_and_shut_down) {
+    futurl_executor *ex = support_executor(2, 0);
+    static gate g1, g2;
+    gate_reset(&g1);
+    gate_reset(&g2);
+    futurl_future *r1, *r2, *f, *h;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g1, NULL, NULL, &r1),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_wait_gate, &g2, NULL, NULL, &r2),
+                     FUTURL_OK);
+    wait_entered(&g1, 1);
+    wait_entered(&g2, 1);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_return_arg, NULL, NULL, NULL, &f),
+                     FUTURL_OK);
+    ck_assert_int_eq(
+        futurl_executor_submit(ex, job_return_arg, (void *)&g1, NULL, NULL, &h),
+        FUTURL_OK);
+    static cancel_cb c;
+    c = (cancel_cb){.ex = ex, .h = h, .g1 = &g1, .g2 = &g2};
+    ck_assert_int_eq(futurl_future_on_done(f, cb_wait_then_shut_down, &c), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_cancel(f), 1);
+    ck_assert_int_eq(atomic_load(&c.ran), 1);
+    ck_assert_msg(c.st_wait == FUTURL_OK, "wait in a cancel callback: %s, want FUTURL_OK",
+                  futurl_err_name(c.st_wait));
+    ck_assert_msg(c.st_shutdown == FUTURL_OK, "shutdown in a cancel callback: %s",
+                  futurl_err_name(c.st_shutdown));
+    ck_assert_ptr_eq(futurl_future_result(h), (void *)&g1);
+    ck_assert_int_eq(futurl_future_state(f), FUTURL_CANCELLED);
+    futurl_future_free(r1);
+    futurl_future_free(r2);
+    futurl_future_free(f);
+    futurl_future_free(h);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
 static Suite *executor_suite(void) {
     Suite *s = suite_create("executor");
     TCase *tc = tcase_create("basics");
@@ -948,6 +1169,15 @@ static Suite *executor_suite(void) {
     tcase_add_test(tc, shutdown_drain_runs_everything);
     tcase_add_test(tc, shutdown_cancel_pending);
     tcase_add_test(tc, shutdown_wakes_blocked_submitters);
+    suite_add_tcase(s, tc);
+
+    /* A hang here is the defect: fail after 10 s instead. */
+    tc = tcase_create("nested");
+    tcase_set_timeout(tc, 10);
+    tcase_add_loop_test(tc, nested_shutdown_in_shutdown_callback, 0, NEST_KINDS);
+    tcase_add_loop_test(tc, waits_in_shutdown_callback_are_refused, 0,
+                        SUPPORT_WAIT_KINDS);
+    tcase_add_test(tc, cancel_callback_may_wait_and_shut_down);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("inbox");

@@ -1,7 +1,10 @@
 /*
  * test/test_exports.c — the shared library exports exactly the public API:
  * every function declared FUTURL_API in include/futurl.h, and nothing else
- * (internals are hidden by -fvisibility=hidden). Also checks the soname.
+ * (internals are hidden by -fvisibility=hidden). Also checks the soname,
+ * that every exported function has a man page with every required section
+ * (built by `make man` into the build tree), and that the Debian symbols
+ * file lists exactly the exported functions.
  */
 #include "support.h"
 
@@ -27,6 +30,23 @@ static int has(const names *ns, const char *s) {
         if (strcmp(ns->v[i], s) == 0)
             return 1;
     return 0;
+}
+
+/* Print each name of a that b lacks, after what; return how many. */
+static int missing_from(const names *a, const names *b, const char *what) {
+    int n = 0;
+    for (int i = 0; i < a->n; i++)
+        if (!has(b, a->v[i])) {
+            fprintf(stderr, "%s: %s\n", what, a->v[i]);
+            n++;
+        }
+    return n;
+}
+
+static void free_names(names *ns) {
+    for (int i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    ns->n = 0;
 }
 
 static char *slurp(const char *path) {
@@ -77,8 +97,8 @@ static void library_names(names *ns) {
             continue;
         /* The toolchain's own markers, present in every shared object. */
         if (name[0] == '_' && (strcmp(name, "_init") == 0 || strcmp(name, "_fini") == 0 ||
-                               strncmp(name, "__", 2) == 0 || strcmp(name, "_edata") == 0 ||
-                               strcmp(name, "_end") == 0))
+                               strncmp(name, "__", 2) == 0 ||
+                               strcmp(name, "_edata") == 0 || strcmp(name, "_end") == 0))
             continue;
         add(ns, name, strlen(name));
     }
@@ -90,24 +110,90 @@ START_TEST(exports_match_header) {
     header_names(&hdr);
     library_names(&lib);
     ck_assert_int_gt(hdr.n, 50);
-    int missing = 0, extra = 0;
-    for (int i = 0; i < hdr.n; i++)
-        if (!has(&lib, hdr.v[i])) {
-            fprintf(stderr, "declared but not exported: %s\n", hdr.v[i]);
-            missing++;
-        }
-    for (int i = 0; i < lib.n; i++)
-        if (!has(&hdr, lib.v[i])) {
-            fprintf(stderr, "exported but not in the header: %s\n", lib.v[i]);
-            extra++;
-        }
+    int missing = missing_from(&hdr, &lib, "declared but not exported");
+    int extra = missing_from(&lib, &hdr, "exported but not in the header");
     ck_assert_int_eq(missing, 0);
     ck_assert_int_eq(extra, 0);
     ck_assert_int_eq(hdr.n, lib.n);
-    for (int i = 0; i < hdr.n; i++)
-        free(hdr.v[i]);
-    for (int i = 0; i < lib.n; i++)
-        free(lib.v[i]);
+    free_names(&hdr);
+    free_names(&lib);
+}
+END_TEST
+
+/* The sections every section-3 page has (man/mangen.py REQUIRED). */
+static const char *const man_sections[] = {
+    ".SH NAME\n",          ".SH SYNOPSIS\n", ".SH DESCRIPTION\n", ".SH RETURN VALUE\n",
+    ".SH THREAD SAFETY\n", ".SH EXAMPLE\n",  ".SH SEE ALSO\n"};
+
+static char *read_or_null(const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    fclose(fp);
+    return slurp(path);
+}
+
+START_TEST(every_export_has_a_man_page) {
+    names lib = {0};
+    library_names(&lib);
+    int bad = 0;
+    for (int i = 0; i < lib.n; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, FUTURL_BUILDDIR "/man/man3/%s.3", lib.v[i]);
+        char *text = read_or_null(path);
+        char target[256];
+        /* A family member's page is a link: ".so man3/<page>.3". */
+        if (text && sscanf(text, ".so man3/%255[^.\n].3", target) == 1) {
+            free(text);
+            snprintf(path, sizeof path, FUTURL_BUILDDIR "/man/man3/%s.3", target);
+            text = read_or_null(path);
+        }
+        if (!text) {
+            fprintf(stderr, "%s: no man page %s\n", lib.v[i], path);
+            bad++;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof man_sections / sizeof man_sections[0]; k++)
+            if (!strstr(text, man_sections[k])) {
+                fprintf(stderr, "%s: %s has no %.*s\n", lib.v[i], path,
+                        (int)strlen(man_sections[k]) - 1, man_sections[k]);
+                bad++;
+            }
+        /* The NAME line names the function. */
+        char *name = strstr(text, ".SH NAME\n");
+        char *eol = name ? strchr(name + 9, '\n') : NULL;
+        if (!eol || !memmem(name, eol - name, lib.v[i], strlen(lib.v[i]))) {
+            fprintf(stderr, "%s: the NAME line of %s does not name it\n", lib.v[i], path);
+            bad++;
+        }
+        free(text);
+    }
+    ck_assert_int_gt(lib.n, 50);
+    ck_assert_int_eq(bad, 0);
+    free_names(&lib);
+}
+END_TEST
+
+/* debian/libfuturl0.symbols: " name@Base version" lines, exactly the
+ * exported functions (dpkg-gensymbols checks the same at package build). */
+START_TEST(debian_symbols_match_exports) {
+    names lib = {0}, deb = {0};
+    library_names(&lib);
+    char *text = slurp(FUTURL_SRCDIR "/debian/libfuturl0.symbols");
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *at = strstr(line, "@Base ");
+        if (line[0] == ' ' && at)
+            add(&deb, line + 1, at - (line + 1));
+    }
+    free(text);
+    int bad =
+        missing_from(&lib, &deb,
+                     "exported but not in debian/libfuturl0.symbols (make symbols)") +
+        missing_from(&deb, &lib, "in debian/libfuturl0.symbols but not exported");
+    ck_assert_int_eq(bad, 0);
+    ck_assert_int_eq(deb.n, lib.n);
+    free_names(&lib);
+    free_names(&deb);
 }
 END_TEST
 
@@ -127,6 +213,8 @@ int main(void) {
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, exports_match_header);
     tcase_add_test(tc, soname_is_versioned);
+    tcase_add_test(tc, every_export_has_a_man_page);
+    tcase_add_test(tc, debian_symbols_match_exports);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

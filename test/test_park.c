@@ -1,14 +1,16 @@
 /*
  * test/test_park.c — the executor's parking and deadlines, the machinery
- * under retries with backoff, rate limits and per-host slots (src/future.h):
+ * under retries with backoff, rate limits and per-host slots (src/executor.h):
  * a job that defers itself leaves its worker free and runs again when due
  * or woken; parked futures cancel at once and end cancelled on shutdown; a
  * queued future ends FUTURL_ETIMEDOUT at its deadline even while every
- * worker is busy.
+ * worker is busy; callbacks that a drain or the timer thread runs cannot
+ * wait for (or shut down) their own pool.
  */
 #include "support.h"
 
-#include "future.h"
+#include "clock.h"
+#include "executor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -337,6 +339,126 @@ START_TEST(submit_from_timer_callback_never_blocks) {
 }
 END_TEST
 
+/* Shuts its pool down (DRAIN), then waits (one of SUPPORT_WAIT_KINDS) for
+ * another future of it: from a callback that a drain of that pool, or its
+ * timer thread, runs. */
+typedef struct guarded_cb {
+    futurl_executor *ex;
+    futurl_future *target;
+    int kind;
+    atomic_int ran;
+    int target_was_done;
+    futurl_status st_shutdown, st_wait;
+} guarded_cb;
+
+static void cb_shutdown_and_wait(futurl_future *f, void *ud) {
+    guarded_cb *g = ud;
+    (void)f;
+    g->st_shutdown = futurl_executor_shutdown(g->ex, FUTURL_DRAIN);
+    g->target_was_done = futurl_future_done(g->target);
+    g->st_wait = support_wait_one(g->target, g->kind);
+    atomic_fetch_add(&g->ran, 1);
+}
+
+/*
+ * Issue 14, defect 3, in DRAIN mode: shutdown ends parked futures cancelled
+ * on the calling thread, in both modes. Their callbacks get FUTURL_EDEADLK
+ * from a nested shutdown and from waiting for a parked future this thread
+ * has yet to cancel. Before the fix both hung.
+ */
+START_TEST(drain_callback_of_parked_future_is_guarded) {
+    futurl_executor *ex = support_executor(2, 0);
+    static backoff b1, b2;
+    b1 = (backoff){.times = 1, .delay_ms = 60000};
+    b2 = (backoff){.times = 1, .delay_ms = 60000};
+    futurl_future *p1, *p2;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b1, NULL, NULL, &p1),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b2, NULL, NULL, &p2),
+                     FUTURL_OK);
+    for (int i = 0; i < 5000 && futurl__executor_parked(ex) < 2; i++)
+        support_sleep_ms(1);
+    ck_assert_uint_eq(futurl__executor_parked(ex), 2);
+    static guarded_cb g1, g2;
+    g1 = (guarded_cb){.ex = ex, .target = p2, .kind = _i};
+    g2 = (guarded_cb){.ex = ex, .target = p1, .kind = _i};
+    ck_assert_int_eq(futurl_future_on_done(p1, cb_shutdown_and_wait, &g1), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_on_done(p2, cb_shutdown_and_wait, &g2), FUTURL_OK);
+    ck_assert_int_eq(futurl_executor_shutdown(ex, FUTURL_DRAIN), FUTURL_OK);
+    guarded_cb *both[] = {&g1, &g2};
+    int refused = 0;
+    for (int k = 0; k < 2; k++) {
+        guarded_cb *g = both[k];
+        ck_assert_int_eq(atomic_load(&g->ran), 1);
+        ck_assert_msg(g->st_shutdown == FUTURL_EDEADLK,
+                      "shutdown in a drain's callback: %s, want FUTURL_EDEADLK",
+                      futurl_err_name(g->st_shutdown));
+        if (!g->target_was_done) {
+            ck_assert_msg(g->st_wait == FUTURL_EDEADLK,
+                          "%s for a parked future in a drain's callback: %s, want "
+                          "FUTURL_EDEADLK",
+                          support_wait_name(_i), futurl_err_name(g->st_wait));
+            refused++;
+        }
+    }
+    ck_assert_int_eq(refused, 1); /* the first one cancelled waited for the other */
+    ck_assert_int_eq(futurl_future_state(p1), FUTURL_CANCELLED);
+    ck_assert_int_eq(futurl_future_state(p2), FUTURL_CANCELLED);
+    futurl_future_free(p1);
+    futurl_future_free(p2);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/*
+ * Issue 14, defect 3, on the timer thread: a deadline's callbacks run there,
+ * and only that thread returns a backed-off future to the queue. A wait
+ * there for such a future returns FUTURL_EDEADLK (every kind of wait), as
+ * does a shutdown of the pool. Before the fix the wait hung for ever: the
+ * parked future was due only through the thread that waited.
+ */
+START_TEST(timer_callback_is_guarded) {
+    futurl_executor *ex = support_executor(1, 0);
+    static backoff b;
+    b = (backoff){.times = 1, .delay_ms = 300};
+    futurl_future *parked, *blocker, *expiring;
+    ck_assert_int_eq(futurl_executor_submit(ex, job_backoff, &b, NULL, NULL, &parked),
+                     FUTURL_OK);
+    for (int i = 0; i < 5000 && futurl__executor_parked(ex) == 0; i++)
+        support_sleep_ms(1);
+    ck_assert_uint_eq(futurl__executor_parked(ex), 1);
+    static atomic_int entered;
+    atomic_store(&entered, 0);
+    ck_assert_int_eq(
+        futurl_executor_submit(ex, job_block, &entered, NULL, NULL, &blocker), FUTURL_OK);
+    for (int i = 0; i < 5000 && !atomic_load(&entered); i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(futurl__executor_submit(ex, job_quick, NULL, NULL, NULL, -1,
+                                             futurl__after_ms(futurl__now_ns(), 50),
+                                             &expiring),
+                     FUTURL_OK);
+    static guarded_cb g;
+    g = (guarded_cb){.ex = ex, .target = parked, .kind = _i};
+    ck_assert_int_eq(futurl_future_on_done(expiring, cb_shutdown_and_wait, &g),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_future_wait_for(expiring, 5000), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(atomic_load(&g.ran), 1);
+    ck_assert_int_eq(g.target_was_done, 0);
+    ck_assert_msg(g.st_shutdown == FUTURL_EDEADLK, "shutdown on the timer thread: %s",
+                  futurl_err_name(g.st_shutdown));
+    ck_assert_msg(g.st_wait == FUTURL_EDEADLK,
+                  "%s on the timer thread for a parked future: %s, want FUTURL_EDEADLK",
+                  support_wait_name(_i), futurl_err_name(g.st_wait));
+    ck_assert_int_eq(futurl_future_cancel(blocker), 1);
+    ck_assert_int_eq(futurl_future_wait_for(parked, 5000), FUTURL_OK); /* ran again */
+    ck_assert_ptr_eq(futurl_future_result(parked), (void *)2);
+    futurl_future_free(parked);
+    futurl_future_free(blocker);
+    futurl_future_free(expiring);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("park");
     TCase *tc = tcase_create("park");
@@ -350,6 +472,13 @@ int main(void) {
     tcase_add_test(tc, deadline_cuts_a_backoff_short);
     tcase_add_test(tc, drain_shutdown_finishes_every_parked_future);
     tcase_add_test(tc, submit_from_timer_callback_never_blocks);
+    suite_add_tcase(s, tc);
+    /* A hang here is the defect: fail after 10 s instead. */
+    tc = tcase_create("guarded");
+    tcase_set_timeout(tc, 10);
+    tcase_add_loop_test(tc, drain_callback_of_parked_future_is_guarded, 0,
+                        SUPPORT_WAIT_KINDS);
+    tcase_add_loop_test(tc, timer_callback_is_guarded, 0, SUPPORT_WAIT_KINDS);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,7 +17,9 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,12 +36,6 @@ static void start_fault(void) {
 
 static void stop_fault(void) {
     support_server_stop(&fault);
-}
-
-/* Under valgrind (make valgrind) the big batches shrink. */
-static int under_valgrind(void) {
-    const char *v = getenv("FUTURL_VALGRIND");
-    return v != NULL && strcmp(v, "1") == 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -516,7 +512,7 @@ END_TEST
 /* ================= 3. backing-off requests do not hold the workers */
 
 START_TEST(backoff_does_not_hold_workers) {
-    const size_t n_slow = under_valgrind() ? 30 : 100, n_fast = 20;
+    const size_t n_slow = support_under_valgrind() ? 30 : 100, n_fast = 20;
     futurl_client_options o;
     opts_init(&o, 4);
     o.hold_on_429 = 0; /* this test is about workers, not the host hold */
@@ -689,7 +685,7 @@ END_TEST
 /* =================================== 5. rate limits and per-host slots */
 
 START_TEST(rate_limit_paces_requests) {
-    const size_t n = under_valgrind() ? 30 : 50;
+    const size_t n = support_under_valgrind() ? 30 : 50;
     futurl_client_options o;
     opts_init(&o, 4);
     o.rate_limit = 20.0;
@@ -758,6 +754,71 @@ START_TEST(rate_limit_burst) {
     ck_assert_msg(times[5] >= 0.35, "6th request at %.3f s, want >= 0.35 s", times[5]);
     free_all(ts, N);
     futurl_client_destroy(c);
+}
+END_TEST
+
+/* Rates are refused outside [FUTURL_MIN_RATE_LIMIT, FUTURL_MAX_RATE_LIMIT]
+ * (and NaN); at the accepted extremes, with the smallest and largest
+ * bursts, a request that must wait for a token parks and cancels cleanly.
+ * The waiting is what matters: at 1e-12 per second (once accepted) the
+ * wait for the second token, 1e21 ns, overflowed a float-to-integer
+ * conversion (undefined: clang's -fsanitize=float-cast-overflow aborts). */
+START_TEST(rate_limit_range) {
+    static const struct {
+        double rate, host_rate;
+        unsigned burst, host_burst;
+        futurl_status want;
+        int second_waits; /* the second of two requests waits for a token */
+    } cases[] = {
+        {1e-12, 0, 1, 1, FUTURL_EINVAL, 1},
+        {0, 1e-12, 1, 1, FUTURL_EINVAL, 1},
+        {5e-324, 0, 1, 1, FUTURL_EINVAL, 1},
+        {FUTURL_MIN_RATE_LIMIT * 0.999, 0, 1, 1, FUTURL_EINVAL, 1},
+        {0, FUTURL_MAX_RATE_LIMIT * 1.001, 1, 1, FUTURL_EINVAL, 0},
+        {-1.0, 0, 1, 1, FUTURL_EINVAL, 0},
+        {NAN, 0, 1, 1, FUTURL_EINVAL, 0},
+        {0, INFINITY, 1, 1, FUTURL_EINVAL, 0},
+        {FUTURL_MIN_RATE_LIMIT, 0, 1, 1, FUTURL_OK, 1},
+        {0, FUTURL_MIN_RATE_LIMIT, 0, 0, FUTURL_OK, 1},
+        {FUTURL_MIN_RATE_LIMIT, FUTURL_MIN_RATE_LIMIT, ~0u, ~0u, FUTURL_OK, 0},
+        {FUTURL_MAX_RATE_LIMIT, FUTURL_MAX_RATE_LIMIT, 1, 1, FUTURL_OK, 0},
+        {FUTURL_MAX_RATE_LIMIT, FUTURL_MIN_RATE_LIMIT, ~0u, 1, FUTURL_OK, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        futurl_client_options o;
+        opts_init(&o, 2);
+        o.base_url = fault.url;
+        o.rate_limit = cases[i].rate;
+        o.host_rate_limit = cases[i].host_rate;
+        o.rate_burst = cases[i].burst;
+        o.host_rate_burst = cases[i].host_burst;
+        futurl_client *c = NULL;
+        futurl_status st = futurl_client_create(&o, &c);
+        if (st == FUTURL_OK) { /* accepted: two requests, then see the second wait */
+            tracked ts[2];
+            submit(c, request("GET", "/ok"), &ts[0]);
+            (void)futurl_future_wait(ts[0].f);
+            submit(c, request("GET", "/ok"), &ts[1]);
+            if (cases[i].second_waits) {
+                ck_assert_msg(wait_gauge(c, PARKED, 1, 5.0) == 1,
+                              "case %zu: the second request is not waiting for a token",
+                              i);
+                ck_assert_int_eq(futurl_future_wait_for(ts[1].f, 100), FUTURL_EPENDING);
+                ck_assert_int_eq(futurl_future_cancel(ts[1].f), 1);
+            }
+            wait_all(ts, 2);
+            ck_assert_int_eq(futurl_future_status(ts[0].f), FUTURL_OK);
+            ck_assert_int_eq(futurl_future_state(ts[1].f),
+                             cases[i].second_waits ? FUTURL_CANCELLED : FUTURL_DONE);
+            free_all(ts, 2);
+            futurl_client_destroy(c);
+        }
+        ck_assert_msg(st == cases[i].want,
+                      "case %zu: rate %g, host rate %g, bursts %u/%u: create %s, want %s",
+                      i, cases[i].rate, cases[i].host_rate, cases[i].burst,
+                      cases[i].host_burst, futurl_err_name(st),
+                      futurl_err_name(cases[i].want));
+    }
 }
 END_TEST
 
@@ -846,6 +907,418 @@ START_TEST(max_per_host_never_exceeded) {
                   3.5 * support_slack());
     free_all(ts, N);
     free_all(&other, 1);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* A client of `workers` workers with max_per_host = 1, where `holder` (a
+ * GET of holder_url) holds the slot and `waiter` (of waiter_url) is parked
+ * waiting for it. */
+static futurl_client *holder_and_waiter(unsigned workers, const char *holder_url,
+                                        tracked *holder, const char *waiter_url,
+                                        tracked *waiter) {
+    futurl_client_options o;
+    opts_init(&o, workers);
+    o.max_per_host = 1;
+    futurl_client *c = client_new(&o);
+    submit(c, request("GET", holder_url), holder);
+    ck_assert_uint_eq(wait_gauge(c, IN_FLIGHT, 1, 5.0), 1);
+    submit(c, request("GET", waiter_url), waiter);
+    ck_assert_uint_eq(wait_gauge(c, PARKED, 1, 5.0), 1);
+    return c;
+}
+
+/* Waits for another request from a done-callback. */
+typedef struct wait_next {
+    futurl_future *next;
+    atomic_int ran;
+    futurl_status st;
+} wait_next;
+
+static void cb_wait_next(futurl_future *f, void *userdata) {
+    wait_next *w = userdata;
+    (void)f;
+    w->st = futurl_future_wait_for(w->next, (long)(10000 * support_slack()));
+    atomic_store(&w->ran, 1);
+}
+
+/*
+ * A request that ends hands its host's slot to the next waiter, which its
+ * worker then takes itself instead of waking another one. A done-callback
+ * of the ending request runs on that worker first; if it waits for the
+ * next waiter, another worker must have been woken for it, or it would
+ * wait for ever while the second worker sleeps.
+ */
+START_TEST(callback_may_wait_for_the_request_it_lets_in) {
+    static tracked a, b;
+    futurl_client *c = holder_and_waiter(2, "/slot?delay_ms=200", &a, "/slot", &b);
+    static wait_next w;
+    w = (wait_next){.next = b.f, .st = FUTURL_EINVAL};
+    atomic_init(&w.ran, 0);
+    ck_assert_int_eq(futurl_future_on_done(a.f, cb_wait_next, &w), FUTURL_OK);
+    wait_all(&a, 1);
+    ck_assert_int_eq(atomic_load(&w.ran), 1);
+    ck_assert_msg(w.st == FUTURL_OK,
+                  "a callback of the request that let the next one "
+                  "in, waiting for it: %s, want FUTURL_OK",
+                  futurl_err_name(w.st));
+    wait_all(&b, 1);
+    free_all(&a, 1);
+    free_all(&b, 1);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* A generic job that, once let go, cancels `cancel` and then watches
+ * `watch` for up to a few seconds, without waiting on it (a worker may not
+ * wait for its own pool). */
+typedef struct cancel_then_watch {
+    futurl_future *cancel, *watch;
+    atomic_int go;
+    atomic_int saw_done; /* -1 until the job ends */
+} cancel_then_watch;
+
+static futurl_status job_cancel_then_watch(futurl_job *job, void *arg, void **result) {
+    cancel_then_watch *cw = arg;
+    (void)job;
+    (void)result;
+    double end = support_now() + 10.0 * support_slack();
+    while (!atomic_load(&cw->go) && support_now() < end)
+        support_sleep_ms(1);
+    (void)futurl_future_cancel(cw->cancel);
+    end = support_now() + 5.0 * support_slack();
+    while (!futurl_future_done(cw->watch) && support_now() < end)
+        support_sleep_ms(5);
+    atomic_store(&cw->saw_done, futurl_future_done(cw->watch));
+    return FUTURL_OK;
+}
+
+/*
+ * Only the HTTP job passing its own slot on, as it returns, may keep the
+ * wake-up of the request that gets the slot for its worker. Here user code
+ * in a generic job cancels the granted request; the slot passes to the
+ * next one while two workers sleep. Before the fix the generic job's worker
+ * owed that wake-up, so the next request sat in the queue until the job
+ * ended (never, here: the job watches it for 5 s).
+ *
+ * Three workers: the job holds one; `holder` gets a 429 (Retry-After: 1)
+ * after 300 ms, which holds the host back and passes the slot to `granted`,
+ * which then parks with the slot until the hold ends; `next` waits for the
+ * slot. The job then cancels `granted`.
+ */
+START_TEST(user_code_in_a_job_never_owes_a_wake) {
+    futurl_client_options o;
+    opts_init(&o, 3);
+    o.max_per_host = 1;
+    futurl_client *c = client_new(&o);
+    static cancel_then_watch cw;
+    static tracked holder, granted, next;
+    atomic_init(&cw.go, 0);
+    atomic_init(&cw.saw_done, -1);
+    futurl_future *job = NULL;
+    ck_assert_int_eq(futurl_executor_submit(futurl_client_executor(c), job_cancel_then_watch,
+                                            &cw, NULL, NULL, &job),
+                     FUTURL_OK);
+    futurl_request *r = request("GET", "/429?retry_after=1&delay_ms=300");
+    futurl_retry_policy once = policy(1, 10, 5000); /* the hold: up to max_delay_ms */
+    ck_assert_int_eq(futurl_request_set_retry(r, &once), FUTURL_OK);
+    submit(c, r, &holder);
+    ck_assert_uint_eq(wait_gauge(c, IN_FLIGHT, 1, 5.0), 1);
+    submit(c, request("GET", "/slot"), &granted);
+    ck_assert_uint_eq(wait_gauge(c, PARKED, 1, 5.0), 1);
+    submit(c, request("GET", "/slot"), &next);
+    ck_assert_uint_eq(wait_gauge(c, PARKED, 2, 5.0), 2);
+    cw.cancel = granted.f;
+    cw.watch = next.f;
+    wait_all(&holder, 1);
+    /* `granted` takes the slot, meets the hold and parks again. */
+    support_sleep_ms(200);
+    ck_assert_uint_eq(gauge_of(c, PARKED), 2);
+    atomic_store(&cw.go, 1);
+    ck_assert_int_eq(futurl_future_wait_for(job, (long)(20000 * support_slack())),
+                     FUTURL_OK);
+    ck_assert_msg(atomic_load(&cw.saw_done) == 1,
+                  "the request that got the slot when user code in a job cancelled "
+                  "the one holding it: done %d after 5 s, want 1",
+                  atomic_load(&cw.saw_done));
+    wait_all(&granted, 1);
+    wait_all(&next, 1);
+    ck_assert_int_eq(futurl_future_status(granted.f), FUTURL_ECANCELED);
+    expect_outcome(&next, FUTURL_OK, 1);
+    futurl_future_free(job);
+    free_all(&holder, 1);
+    free_all(&granted, 1);
+    free_all(&next, 1);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* ------------------------------------------- parked requests are bounded */
+
+/* queued + parked right now. */
+static size_t waiting_of(futurl_client *c) {
+    futurl_client_stats s = stats_of(c);
+    return s.queued + s.parked;
+}
+
+/* Records what futurl_client_submit returned on a worker thread. */
+typedef struct worker_submit {
+    futurl_client *c;
+    atomic_int open;
+    atomic_int entered;
+    futurl_status st;
+} worker_submit;
+
+static futurl_status job_submit_when_open(futurl_job *job, void *arg, void **result) {
+    worker_submit *ws = arg;
+    (void)job;
+    (void)result;
+    atomic_store(&ws->entered, 1);
+    while (!atomic_load(&ws->open))
+        support_sleep_ms(1);
+    futurl_future *f = NULL;
+    futurl_request *r = NULL;
+    if (futurl_request_new("GET", "/slot", &r) != FUTURL_OK)
+        return FUTURL_ENOMEM;
+    ws->st = futurl_client_submit(ws->c, r, &f); /* must not block */
+    futurl_future_free(f);
+    return FUTURL_OK;
+}
+
+typedef struct blocked_submit {
+    futurl_client *c;
+    tracked *t;
+    atomic_int returned;
+} blocked_submit;
+
+static void *submit_blocking(void *p) {
+    blocked_submit *b = p;
+    submit(b->c, request("GET", "/slot"), b->t);
+    atomic_store(&b->returned, 1);
+    return NULL;
+}
+
+/*
+ * Issue 14, defect 4: requests parked while they wait for a per-host slot
+ * count against queue_capacity, as queued ones do. While one slow request
+ * holds the only slot, try_submit fails FUTURL_EQUEUEFULL once capacity
+ * requests wait (workers may park up to `workers` more), a blocking submit
+ * blocks, and one on a worker thread fails instead; queued + parked never
+ * passes the bound, and every request completes exactly once. Before the
+ * fix a parked request gave its queue slot back, and try_submit never
+ * failed.
+ */
+START_TEST(parked_requests_count_against_queue_capacity) {
+    enum { W = 3, CAP = 8, BOUND = CAP + W, MAX = 200 };
+    futurl_client_options o;
+    opts_init(&o, W);
+    o.queue_capacity = CAP;
+    o.max_per_host = 1;
+    futurl_client *c = client_new(&o);
+    support_fault_reset(&fault);
+    /* Static: under CK_FORK=no a failed run must not leave callbacks
+     * pointing into a dead stack frame. */
+    static tracked blocker, ts[MAX], late;
+    submit(c, request("GET", "/slot?delay_ms=1500"), &blocker); /* the slot */
+    ck_assert_uint_eq(wait_gauge(c, IN_FLIGHT, 1, 5.0), 1);
+    static worker_submit ws;
+    ws.c = c;
+    atomic_store(&ws.open, 0);
+    atomic_store(&ws.entered, 0);
+    ws.st = FUTURL_OK;
+    futurl_future *wf = NULL; /* holds a second worker until it submits */
+    ck_assert_int_eq(futurl_executor_submit(futurl_client_executor(c),
+                                            job_submit_when_open, &ws, NULL, NULL, &wf),
+                     FUTURL_OK);
+    for (int i = 0; i < 5000 && !atomic_load(&ws.entered); i++)
+        support_sleep_ms(1);
+    ck_assert_int_eq(atomic_load(&ws.entered), 1);
+
+    /* Fill: the third worker parks what the queue hands it. */
+    size_t n = 0, most = 0;
+    double quiet_until = support_now() + 0.3;
+    while (n < MAX && support_now() < quiet_until) {
+        futurl_request *r = request("GET", "/slot");
+        atomic_init(&ts[n].calls, 0);
+        atomic_init(&ts[n].done_at, 0.0);
+        futurl_status st = futurl_client_try_submit(c, r, &ts[n].f);
+        if (st == FUTURL_OK) {
+            ck_assert_int_eq(futurl_future_on_done(ts[n].f, count_done, &ts[n]),
+                             FUTURL_OK);
+            n++;
+            quiet_until = support_now() + 0.3; /* until 0.3 s of refusals */
+        } else {
+            ck_assert_msg(st == FUTURL_EQUEUEFULL,
+                          "try_submit: %s, want OK or "
+                          "FUTURL_EQUEUEFULL",
+                          futurl_err_name(st));
+            support_sleep_ms(2);
+        }
+        size_t w = waiting_of(c);
+        most = w > most ? w : most;
+    }
+    ck_assert_msg(n < MAX,
+                  "try_submit took %zu requests while one slow request holds "
+                  "the only slot: parked requests are not bounded",
+                  n);
+    ck_assert_msg(n >= CAP && n <= BOUND,
+                  "try_submit took %zu requests, want %d..%d "
+                  "(queue_capacity, + workers)",
+                  n, CAP, BOUND);
+    ck_assert_msg(most <= BOUND, "queued + parked reached %zu, bound %d", most, BOUND);
+    ck_assert_uint_ge(gauge_of(c, PARKED), CAP - 1);
+
+    /* On a worker thread, a blocking submit fails at once instead. */
+    atomic_store(&ws.open, 1);
+    ck_assert_int_eq(futurl_future_wait_for(wf, 5000), FUTURL_OK);
+    ck_assert_msg(ws.st == FUTURL_EQUEUEFULL,
+                  "submit on a worker with the queue full of "
+                  "parked requests: %s, want FUTURL_EQUEUEFULL",
+                  futurl_err_name(ws.st));
+    futurl_future_free(wf);
+
+    /* Elsewhere it blocks until the slow request ends and room comes. */
+    static blocked_submit b;
+    b.c = c;
+    b.t = &late;
+    atomic_store(&b.returned, 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, submit_blocking, &b), 0);
+    support_sleep_ms(150);
+    ck_assert_msg(!atomic_load(&b.returned) && !futurl_future_done(blocker.f),
+                  "a blocking submit returned while the queue was full of parked "
+                  "requests");
+    pthread_join(th, NULL);
+    ck_assert_int_eq(futurl_future_done(blocker.f), 1);
+
+    wait_all(&blocker, 1);
+    wait_all(ts, n);
+    wait_all(&late, 1);
+    ck_assert_int_eq(futurl_future_status(blocker.f), FUTURL_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(futurl_future_status(ts[i].f), FUTURL_OK);
+    ck_assert_int_eq(futurl_future_status(late.f), FUTURL_OK);
+    ck_assert_int_eq(support_fault_peak(&fault, "/slot"), 1);
+    ck_assert_int_eq(support_fault_attempts(&fault, "/slot"), (long)n + 2);
+    free_all(&blocker, 1);
+    free_all(ts, n);
+    free_all(&late, 1);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* Samples queued + parked of a client until told to stop. */
+typedef struct sampler {
+    futurl_client *c;
+    atomic_int stop;
+    size_t most;
+    long samples;
+} sampler;
+
+static void *sample_waiting(void *p) {
+    sampler *s = p;
+    while (!atomic_load(&s->stop)) {
+        size_t w = waiting_of(s->c);
+        s->most = w > s->most ? w : s->most;
+        s->samples++;
+        support_sleep_ms(1);
+    }
+    return NULL;
+}
+
+/*
+ * The same at scale: N requests through max_per_host = 1 on a slow
+ * endpoint, submitted by blocking submits as fast as they go. queued +
+ * parked stays within queue_capacity + workers all along, and every
+ * request completes exactly once, one at a time on the server.
+ */
+START_TEST(parked_bound_holds_at_scale) {
+    enum { W = 4, CAP = 32, BOUND = CAP + W };
+    const int n = support_under_valgrind() ? 200 : 2000;
+    futurl_client_options o;
+    opts_init(&o, W);
+    o.queue_capacity = CAP;
+    o.max_per_host = 1;
+    futurl_client *c = client_new(&o);
+    support_fault_reset(&fault);
+    tracked *ts = calloc((size_t)n, sizeof *ts);
+    ck_assert_ptr_nonnull(ts);
+    static sampler s;
+    s = (sampler){.c = c, .most = 0, .samples = 0};
+    atomic_init(&s.stop, 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, sample_waiting, &s), 0);
+    size_t most = 0;
+    for (int i = 0; i < n; i++) {
+        submit(c, request("GET", "/slot?delay_ms=1"), &ts[i]);
+        size_t w = waiting_of(c);
+        most = w > most ? w : most;
+    }
+    wait_all(ts, (size_t)n);
+    atomic_store(&s.stop, 1);
+    pthread_join(th, NULL);
+    most = s.most > most ? s.most : most;
+    ck_assert_msg(most <= BOUND, "queued + parked reached %zu, bound %d (%ld samples)",
+                  most, BOUND, s.samples);
+    ck_assert_msg(most >= CAP / 2,
+                  "queued + parked peaked at %zu: the backlog never "
+                  "built up (bound %d)",
+                  most, BOUND);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(futurl_future_status(ts[i].f), FUTURL_OK);
+    ck_assert_int_eq(support_fault_attempts(&fault, "/slot"), n);
+    ck_assert_int_eq(support_fault_peak(&fault, "/slot"), 1);
+    futurl_client_stats st = stats_of(c);
+    ck_assert_uint_eq(st.succeeded, (uint64_t)n);
+    ck_assert_uint_eq(st.queued + st.parked, 0);
+    free_all(ts, (size_t)n);
+    free(ts);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/*
+ * Issue 14, defect 4 (the correctness half; the time is bench S6's): 20,000
+ * requests with max_per_host = 1 over two hosts, all submitted at once, so
+ * thousands wait for each host's slot. All complete exactly once, and each
+ * host serves one at a time.
+ */
+START_TEST(per_host_limit_at_scale) {
+    const int n = support_under_valgrind() ? 1000 : 20000;
+    futurl_client_options o;
+    opts_init(&o, 8);
+    o.max_per_host = 1;
+    o.queue_capacity = (unsigned)n; /* all of them wait at once */
+    futurl_client *c = client_new(&o);
+    support_fault_reset(&fault);
+    char other[128];
+    other_host_url(other, sizeof other, "/slot2");
+    tracked *ts = calloc((size_t)n, sizeof *ts);
+    ck_assert_ptr_nonnull(ts);
+    double t0 = support_now();
+    for (int i = 0; i < n; i++)
+        submit(c, request("GET", i % 2 ? other : "/slot"), &ts[i]);
+    size_t parked = wait_gauge(c, PARKED, (size_t)n / 2, 10.0);
+    wait_all(ts, (size_t)n);
+    double dt = support_now() - t0;
+    for (int i = 0; i < n; i++) {
+        futurl_status st = futurl_future_status(ts[i].f);
+        ck_assert_msg(st == FUTURL_OK, "request %d: %s (%s)", i, futurl_err_name(st),
+                      futurl_future_errmsg(ts[i].f));
+    }
+    ck_assert_int_eq(support_fault_attempts(&fault, "/slot"), n / 2);
+    ck_assert_int_eq(support_fault_attempts(&fault, "/slot2"), n / 2);
+    ck_assert_int_eq(support_fault_peak(&fault, "/slot"), 1);
+    ck_assert_int_eq(support_fault_peak(&fault, "/slot2"), 1);
+    futurl_client_stats st = stats_of(c);
+    ck_assert_uint_eq(st.succeeded, (uint64_t)n);
+    ck_assert_uint_eq(st.parked, 0);
+    printf("per-host limit: %d GETs, 2 hosts, 1 at a time each, in %.2f s "
+           "(%zu parked at once)\n",
+           n, dt, parked);
+    ck_assert_msg(dt < 120 * support_slack(), "took %.1f s", dt);
+    free_all(ts, (size_t)n);
+    free(ts);
     futurl_client_destroy(c);
 }
 END_TEST
@@ -1401,6 +1874,72 @@ START_TEST(shutdown_with_everything_pending) {
 }
 END_TEST
 
+/* In a callback of a request its client's shutdown cancels: shut the
+ * client down and destroy it (both must do nothing), and wait for the
+ * request that holds the slot. */
+typedef struct client_nested {
+    futurl_client *c;
+    futurl_future *running;
+    atomic_int ran;
+    int running_was_done;
+    futurl_status st_shutdown, st_wait;
+} client_nested;
+
+static void cb_client_nested(futurl_future *f, void *userdata) {
+    client_nested *n = userdata;
+    (void)f;
+    n->st_shutdown = futurl_client_shutdown(n->c, FUTURL_CANCEL_PENDING);
+    futurl_client_destroy(n->c); /* must not free the client in use */
+    n->running_was_done = futurl_future_done(n->running);
+    n->st_wait = futurl_future_wait(n->running);
+    atomic_fetch_add(&n->ran, 1);
+}
+
+/*
+ * Issue 14, defect 3, through the client: a request parked for a per-host
+ * slot is cancelled by futurl_client_shutdown (_i == 0) or
+ * futurl_client_destroy (_i == 1) on the calling thread. In its callback,
+ * futurl_client_shutdown returns FUTURL_EDEADLK, futurl_client_destroy does
+ * nothing, and waiting for the running request returns FUTURL_EDEADLK;
+ * the outer call then finishes normally. Before the fix the nested
+ * shutdown hung.
+ */
+START_TEST(client_shutdown_from_its_shutdown_callback) {
+    static tracked running, waiting;
+    /* The holder is aborted by CANCEL_PENDING, waited for by destroy. */
+    futurl_client *c =
+        holder_and_waiter(2, "/slot?delay_ms=1000", &running, "/echo", &waiting);
+    static client_nested n;
+    n = (client_nested){.c = c, .running = running.f};
+    atomic_init(&n.ran, 0);
+    ck_assert_int_eq(futurl_future_on_done(waiting.f, cb_client_nested, &n), FUTURL_OK);
+    if (_i == 0)
+        ck_assert_int_eq(futurl_client_shutdown(c, FUTURL_CANCEL_PENDING), FUTURL_OK);
+    else
+        futurl_client_destroy(c);
+    ck_assert_int_eq(atomic_load(&n.ran), 1);
+    ck_assert_msg(n.st_shutdown == FUTURL_EDEADLK,
+                  "futurl_client_shutdown in its shutdown's callback: %s, want "
+                  "FUTURL_EDEADLK",
+                  futurl_err_name(n.st_shutdown));
+    ck_assert_msg(n.running_was_done || n.st_wait == FUTURL_EDEADLK,
+                  "waiting for the running request there: %s, want FUTURL_EDEADLK",
+                  futurl_err_name(n.st_wait));
+    wait_all(&running, 1);
+    wait_all(&waiting, 1);
+    ck_assert_int_eq(futurl_future_state(waiting.f), FUTURL_CANCELLED);
+    ck_assert_int_eq(futurl_future_state(running.f),
+                     _i == 0 ? FUTURL_CANCELLED : FUTURL_DONE);
+    if (_i == 0) { /* still there: the nested destroy freed nothing */
+        futurl_client_stats s = stats_of(c);
+        ck_assert_uint_eq(s.cancelled, 2);
+        futurl_client_destroy(c);
+    }
+    free_all(&running, 1);
+    free_all(&waiting, 1);
+}
+END_TEST
+
 START_TEST(destroy_ends_parked_requests) {
     futurl_client_options o;
     opts_init(&o, 2);
@@ -1522,13 +2061,7 @@ START_TEST(invalid_resilience_options) {
     opts_init(&o, 1);
     o.retry.max_attempts = 0;
     ck_assert_int_eq(futurl_client_create(&o, &c), FUTURL_EINVAL);
-    futurl_retry_policy d;
-    futurl_retry_policy_init(&d);
-    ck_assert_uint_eq(d.max_attempts, FUTURL_DEFAULT_MAX_ATTEMPTS);
-    ck_assert_int_eq(d.base_delay_ms, FUTURL_DEFAULT_RETRY_BASE_MS);
-    ck_assert_int_eq(d.max_delay_ms, FUTURL_DEFAULT_RETRY_MAX_MS);
-    ck_assert_int_eq(d.retry_on_500, 0);
-    ck_assert_int_eq(d.retry_non_idempotent, 0);
+    /* The policy's defaults: test_retry.c, policy_defaults. */
 }
 END_TEST
 
@@ -1560,8 +2093,16 @@ static Suite *resilience_suite(void) {
     tcase_add_test(tc, hold_covers_the_retry_and_the_others);
     tcase_add_test(tc, rate_limit_paces_requests);
     tcase_add_test(tc, rate_limit_burst);
+    tcase_add_test(tc, rate_limit_range);
     tcase_add_test(tc, host_rate_limit_is_per_host);
     tcase_add_test(tc, max_per_host_never_exceeded);
+    tcase_add_test(tc, callback_may_wait_for_the_request_it_lets_in);
+    tcase_add_test(tc, user_code_in_a_job_never_owes_a_wake);
+    tcase_add_test(tc, parked_requests_count_against_queue_capacity);
+    tcase_add_test(tc, parked_bound_holds_at_scale);
+
+    tc = tcase(s, "scale", 180);
+    tcase_add_test(tc, per_host_limit_at_scale);
 
     tc = tcase(s, "deadlines", 20);
     tcase_add_test(tc, deadline_during_backoff);
@@ -1577,6 +2118,7 @@ static Suite *resilience_suite(void) {
     tcase_add_test(tc, slot_given_back_when_cancelled_during_hold);
     tcase_add_test(tc, shutdown_with_everything_pending);
     tcase_add_test(tc, destroy_ends_parked_requests);
+    tcase_add_loop_test(tc, client_shutdown_from_its_shutdown_callback, 0, 2);
     tcase_add_test(tc, stats_match_what_happened);
     return s;
 }

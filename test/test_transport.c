@@ -9,8 +9,10 @@
  * reuse over 500 requests; the finer points of the response API (repeated
  * headers, NUL-terminated bodies, timings, JSON parsed once from many
  * threads); the streaming sinks; and the latency of cancelling a transfer
- * while data flows and while the server is silent; and HTTP/2 over TLS
- * against nginx, which offers it.
+ * while data flows and while the server is silent; HTTP/2 over TLS
+ * against nginx, which offers it; and message framing (issue 14): the
+ * header names futurl owns, and no connection that could carry answers out
+ * of step used again.
  *
  * test_client.c covers the everyday API against httpbin; this file does not
  * repeat it. Single-attempt classification tests set retry.max_attempts = 1
@@ -26,6 +28,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,109 +51,10 @@ static void stop_servers(void) {
     support_server_stop(&httpbin);
 }
 
-/* Under valgrind (make valgrind) every thread is ~50x slower: shrink loops. */
-static int under_valgrind(void) {
-    const char *vg = getenv("FUTURL_VALGRIND");
-    return vg != NULL && strcmp(vg, "1") == 0;
-}
-
 /* ---------------------------------------------------------------- helpers */
 
-/* Options with a base URL, a worker count and attempts per request. */
-static void options(futurl_client_options *o, const char *base, unsigned workers,
-                    unsigned attempts) {
-    futurl_client_options_init(o);
-    o->base_url = base;
-    o->workers = workers;
-    o->retry.max_attempts = attempts;
-}
-
-static futurl_client *create(const futurl_client_options *o) {
-    futurl_client *c = NULL;
-    futurl_status st = futurl_client_create(o, &c);
-    ck_assert_msg(st == FUTURL_OK, "futurl_client_create: %s", futurl_err_name(st));
-    return c;
-}
-
-static futurl_client *new_client(const char *base, unsigned workers, unsigned attempts) {
-    futurl_client_options o;
-    options(&o, base, workers, attempts);
-    return create(&o);
-}
-
-static futurl_request *new_request(const char *method, const char *url) {
-    futurl_request *r = NULL;
-    futurl_status st = futurl_request_new(method, url, &r);
-    ck_assert_msg(st == FUTURL_OK, "futurl_request_new(%s, %s): %s", method, url,
-                  futurl_err_name(st));
-    return r;
-}
-
-/* Submit r and wait; the caller frees the future. */
-static futurl_future *run(futurl_client *c, futurl_request *r) {
-    futurl_future *f = NULL;
-    futurl_status st = futurl_client_submit(c, r, &f);
-    ck_assert_msg(st == FUTURL_OK, "submit: %s", futurl_err_name(st));
-    futurl_future_wait(f);
-    return f;
-}
-
-/* GET url and wait, whatever the outcome. */
-static futurl_future *get(futurl_client *c, const char *url) {
-    return run(c, new_request("GET", url));
-}
-
-/* The future ended with want; print both sides and the message otherwise. */
-#define assert_status(f, want)                                                           \
-    do {                                                                                 \
-        futurl_status got_ = futurl_future_status(f);                                    \
-        futurl_status want_ = (want);                                                    \
-        ck_assert_msg(got_ == want_, "status %s (%s), want %s", futurl_err_name(got_),   \
-                      futurl_future_errmsg(f), futurl_err_name(want_));                  \
-    } while (0)
-
-/* GET url, expect FUTURL_OK; the caller frees the future. */
-static futurl_future *get_ok_at(futurl_client *c, const char *url, int line) {
-    futurl_future *f = get(c, url);
-    futurl_status st = futurl_future_status(f);
-    ck_assert_msg(st == FUTURL_OK, "line %d: GET %s: status %s (%s), want FUTURL_OK",
-                  line, url, futurl_err_name(st), futurl_future_errmsg(f));
-    return f;
-}
-#define get_ok(c, url) get_ok_at((c), (url), __LINE__)
-
-static const cJSON *json_of(futurl_future *f) {
-    const futurl_response *r = futurl_future_response(f);
-    ck_assert_ptr_nonnull(r);
-    const cJSON *j = futurl_response_json(r);
-    ck_assert_msg(j != NULL, "not JSON (%s): %s", futurl_response_json_error(r),
-                  futurl_response_body(r, NULL));
-    return j;
-}
-
-/* A string at a path of object keys, NULL if missing. */
-static const char *json_str(const cJSON *j, const char *k1, const char *k2) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k1);
-    if (k2 != NULL)
-        v = cJSON_GetObjectItemCaseSensitive(v, k2);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static long json_int(const cJSON *j, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
-    ck_assert_msg(cJSON_IsNumber(v), "no number \"%s\"", k);
-    return (long)v->valuedouble;
-}
-
-/* Assert the optional string got equals want (NULL: absent). */
-#define assert_str_or_null(got, want)                                                    \
-    do {                                                                                 \
-        const char *g_ = (got), *w_ = (want);                                            \
-        ck_assert_msg((g_ == NULL && w_ == NULL) ||                                      \
-                          (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0),             \
-                      "%s is \"%s\", want \"%s\"", #got, g_ ? g_ : "(absent)",           \
-                      w_ ? w_ : "(absent)");                                             \
-    } while (0)
+/* The HTTP helpers (support_client, support_run, support_get_ok,
+ * support_json, support_assert_status, ...) are in test/support.c. */
 
 /* ------------------------------------------------------------------ 1 TLS */
 
@@ -159,10 +64,10 @@ START_TEST(test_tls_verification) {
     futurl_client_options o;
 
     /* Secure by default: the test-time CA is nobody's trust anchor. */
-    options(&o, NULL, 1, 1);
-    futurl_client *c = create(&o);
-    futurl_future *f = get(c, url);
-    assert_status(f, FUTURL_ETLS);
+    support_client_options(&o, NULL, 1, 1);
+    futurl_client *c = support_client_opts(&o, NULL);
+    futurl_future *f = support_get(c, url);
+    support_assert_status(f, FUTURL_ETLS);
     ck_assert_int_eq(futurl_future_curl_code(f), 60 /* CURLE_PEER_FAILED_VERIFICATION */);
     ck_assert_msg(strstr(futurl_future_errmsg(f), "certificate") != NULL, "message: %s",
                   futurl_future_errmsg(f));
@@ -173,24 +78,25 @@ START_TEST(test_tls_verification) {
     /* With the CA: verified, by name (localhost) and by address (127.0.0.1).
      * http2 = 1 (the default) asks for h2 through ALPN, but gunicorn only
      * speaks HTTP/1.1, so 11 is the right answer here. */
-    options(&o, NULL, 1, 1);
+    support_client_options(&o, NULL, 1, 1);
     o.ca_file = tls.ca_file;
     ck_assert_int_eq(o.http2, 1);
-    c = create(&o);
-    f = get_ok(c, url);
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, url);
     const futurl_response *r = futurl_future_response(f);
     ck_assert_int_eq(futurl_response_status(r), 200);
     ck_assert_int_eq(futurl_response_http_version(r), 11);
     ck_assert_str_eq(futurl_response_url(r), url);
-    ck_assert_str_eq(json_str(json_of(f), "url", NULL), url); /* httpbin saw https */
+    /* httpbin saw https */
+    ck_assert_str_eq(support_json_str(support_json(f), "url", NULL), url);
     futurl_future_free(f);
     char by_ip[160];
     snprintf(by_ip, sizeof by_ip, "https://127.0.0.1:%d/get", tls.port);
-    f = get_ok(c, by_ip);
+    f = support_get_ok(c, by_ip);
     ck_assert_int_eq(futurl_response_status(futurl_future_response(f)), 200);
     futurl_future_free(f);
     /* The TLS connection is kept alive like any other. */
-    f = get_ok(c, by_ip);
+    f = support_get_ok(c, by_ip);
     ck_assert_int_eq(futurl_response_new_connections(futurl_future_response(f)), 0);
     futurl_future_free(f);
     futurl_client_destroy(c);
@@ -199,44 +105,44 @@ START_TEST(test_tls_verification) {
     char hop[320];
     snprintf(hop, sizeof hop, "%s/redirect?to=https%%3A%%2F%%2Flocalhost%%3A%d%%2Fget",
              fault.url, tls.port);
-    c = create(&o);
-    f = get_ok(c, hop);
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, hop);
     ck_assert_int_eq(futurl_response_redirects(futurl_future_response(f)), 1);
     ck_assert_str_eq(futurl_response_url(futurl_future_response(f)), url);
     futurl_future_free(f);
     futurl_client_destroy(c);
-    options(&o, NULL, 1, 1); /* without the CA */
-    c = create(&o);
-    f = get(c, hop);
-    assert_status(f, FUTURL_ETLS);
+    support_client_options(&o, NULL, 1, 1); /* without the CA */
+    c = support_client_opts(&o, NULL);
+    f = support_get(c, hop);
+    support_assert_status(f, FUTURL_ETLS);
     futurl_future_free(f);
     futurl_client_destroy(c);
 
     /* http2 = 0 asks for HTTP/1.1 outright: same answer. */
     o.ca_file = tls.ca_file;
     o.http2 = 0;
-    c = create(&o);
-    f = get_ok(c, url);
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, url);
     ck_assert_int_eq(futurl_response_http_version(futurl_future_response(f)), 11);
     futurl_future_free(f);
     futurl_client_destroy(c);
 
     /* verify_tls = 0 accepts any certificate: INSECURE, for tests like this
      * one only (a man in the middle would be accepted the same way). */
-    options(&o, NULL, 1, 1);
+    support_client_options(&o, NULL, 1, 1);
     o.verify_tls = 0;
-    c = create(&o);
-    f = get_ok(c, url);
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, url);
     ck_assert_int_eq(futurl_response_status(futurl_future_response(f)), 200);
     futurl_future_free(f);
     futurl_client_destroy(c);
 
     /* A CA file that does not exist: a TLS error at request time. */
-    options(&o, NULL, 1, 1);
+    support_client_options(&o, NULL, 1, 1);
     o.ca_file = "/nonexistent/futurl-test-ca.pem";
-    c = create(&o);
-    f = get(c, url);
-    assert_status(f, FUTURL_ETLS);
+    c = support_client_opts(&o, NULL);
+    f = support_get(c, url);
+    support_assert_status(f, FUTURL_ETLS);
     ck_assert_int_eq(futurl_future_curl_code(f), 77 /* CURLE_SSL_CACERT_BADFILE */);
     futurl_future_free(f);
     futurl_client_destroy(c);
@@ -247,12 +153,12 @@ END_TEST
 
 START_TEST(test_refused_before_sending) {
     support_fault_reset(&fault);
-    futurl_client *c = new_client(fault.url, 1, 1);
+    futurl_client *c = support_client(fault.url, 1, 1);
     char url[160];
 
     /* Header injection is refused when set, and the request is left as it
      * was (so nothing refused can reach the wire later either). */
-    futurl_request *r = new_request("GET", "/echo");
+    futurl_request *r = support_request("GET", "/echo");
     ck_assert_int_eq(futurl_request_set_header(r, "X-Evil", "a\r\nX-Injected: 1"),
                      FUTURL_EHEADER);
     ck_assert_int_eq(futurl_request_add_header(r, "X-Evil", "a\nX-Injected: 1"),
@@ -267,7 +173,7 @@ START_TEST(test_refused_before_sending) {
 
     /* CR/LF in a relative URL: refused at submit (malformed URL). */
     futurl_future *f = (futurl_future *)1;
-    r = new_request("GET", "/echo\r\nX-Injected: 1");
+    r = support_request("GET", "/echo\r\nX-Injected: 1");
     ck_assert_int_eq(futurl_client_submit(c, r, &f), FUTURL_EURL);
     ck_assert_ptr_null(f);
     snprintf(url, sizeof url, "%s/echo HTTP/1.1\r\nX-Injected: 1\r\n", fault.url);
@@ -291,19 +197,19 @@ START_TEST(test_refused_before_sending) {
     /* Client options that would inject: refused at create. */
     futurl_client_options o;
     futurl_client *bad = (futurl_client *)1;
-    options(&o, fault.url, 1, 1);
+    support_client_options(&o, fault.url, 1, 1);
     const char *evil[] = {"X-A: 1\r\nX-Injected: 1", NULL};
     o.headers = evil;
     ck_assert_int_eq(futurl_client_create(&o, &bad), FUTURL_EHEADER);
     ck_assert_ptr_null(bad);
-    options(&o, fault.url, 1, 1);
+    support_client_options(&o, fault.url, 1, 1);
     o.bearer_token = "tok\r\nX-Injected: 1";
     ck_assert_int_eq(futurl_client_create(&o, &bad), FUTURL_EHEADER);
-    options(&o, fault.url, 1, 1);
+    support_client_options(&o, fault.url, 1, 1);
     o.cookies = "a=1\nX-Injected: 1";
     ck_assert_int_eq(futurl_client_create(&o, &bad), FUTURL_EHEADER);
     snprintf(url, sizeof url, "ftp://127.0.0.1:%d/", fault.port);
-    options(&o, url, 1, 1);
+    support_client_options(&o, url, 1, 1);
     ck_assert_int_eq(futurl_client_create(&o, &bad), FUTURL_ESCHEME);
 
     /* Nothing reached the server... */
@@ -312,9 +218,9 @@ START_TEST(test_refused_before_sending) {
 
     /* ...and the counter does count: a clean request is one connection,
      * without the refused header. */
-    f = get_ok(c, "/echo");
-    ck_assert_ptr_null(json_str(json_of(f), "headers", "X-Injected"));
-    ck_assert_ptr_null(json_str(json_of(f), "headers", "X-Evil"));
+    f = support_get_ok(c, "/echo");
+    ck_assert_ptr_null(support_json_str(support_json(f), "headers", "X-Injected"));
+    ck_assert_ptr_null(support_json_str(support_json(f), "headers", "X-Evil"));
     futurl_future_free(f);
     ck_assert_int_eq(support_fault_connections(&fault), 1);
     ck_assert_int_eq(support_fault_attempts(&fault, "/echo"), 1);
@@ -324,7 +230,7 @@ END_TEST
 
 START_TEST(test_redirect_to_other_scheme) {
     support_fault_reset(&fault);
-    futurl_client *c = new_client(fault.url, 1, 1);
+    futurl_client *c = support_client(fault.url, 1, 1);
     struct {
         const char *to; /* percent-encoded for the query */
     } cases[] = {
@@ -336,8 +242,8 @@ START_TEST(test_redirect_to_other_scheme) {
     for (size_t i = 0; i < n; i++) {
         char url[160];
         snprintf(url, sizeof url, "/redirect?to=%s", cases[i].to);
-        futurl_future *f = get(c, url);
-        assert_status(f, FUTURL_ESCHEME);
+        futurl_future *f = support_get(c, url);
+        support_assert_status(f, FUTURL_ESCHEME);
         ck_assert_msg(futurl_future_curl_code(f) == 1 /* CURLE_UNSUPPORTED_PROTOCOL */,
                       "%s: curl code %d", url, futurl_future_curl_code(f));
         ck_assert_msg(futurl_future_errmsg(f)[0] != '\0', "no message");
@@ -366,7 +272,7 @@ END_TEST
 
 /* The Authorization (or another) header the fault server's /echo saw. */
 static const char *echo_header(futurl_future *f, const char *name) {
-    return json_str(json_of(f), "headers", name);
+    return support_json_str(support_json(f), "headers", name);
 }
 
 /* GET /redirect?to=<to> on c (based at the fault server) and return the
@@ -374,7 +280,7 @@ static const char *echo_header(futurl_future *f, const char *name) {
 static futurl_future *via_redirect(futurl_client *c, const char *to) {
     char url[256];
     snprintf(url, sizeof url, "/redirect?to=%s", to);
-    futurl_future *f = get_ok(c, url);
+    futurl_future *f = support_get_ok(c, url);
     ck_assert_int_eq(futurl_response_redirects(futurl_future_response(f)), 1);
     return f;
 }
@@ -391,7 +297,7 @@ START_TEST(test_credentials_stay_home) {
 
     futurl_client_options o;
     for (int kind = 0; kind < 2; kind++) {
-        options(&o, fault.url, 1, 1);
+        support_client_options(&o, fault.url, 1, 1);
         const char *want;
         if (kind == 0) {
             o.username = "user";
@@ -401,90 +307,93 @@ START_TEST(test_credentials_stay_home) {
             o.bearer_token = "tok3n";
             want = "Bearer tok3n";
         }
-        futurl_client *c = create(&o);
-        futurl_future *f = get_ok(c, "/echo");
-        assert_str_or_null(echo_header(f, "Authorization"), want);
+        futurl_client *c = support_client_opts(&o, NULL);
+        futurl_future *f = support_get_ok(c, "/echo");
+        support_assert_str_or_null(echo_header(f, "Authorization"), want);
         futurl_future_free(f);
         /* The same host after a redirect: kept (the contrast). */
         f = via_redirect(c, same);
-        assert_str_or_null(echo_header(f, "Authorization"), want);
+        support_assert_str_or_null(echo_header(f, "Authorization"), want);
         futurl_future_free(f);
         /* Another port: dropped. httpbin echoes "Headers" capitalised. */
         f = via_redirect(c, other_port);
-        assert_str_or_null(json_str(json_of(f), "headers", "Authorization"), NULL);
+        support_assert_str_or_null(
+            support_json_str(support_json(f), "headers", "Authorization"), NULL);
         futurl_future_free(f);
         /* Another host name: dropped. */
         f = via_redirect(c, other_name);
-        assert_str_or_null(echo_header(f, "Authorization"), NULL);
+        support_assert_str_or_null(echo_header(f, "Authorization"), NULL);
         futurl_future_free(f);
         /* The handle still sends them home afterwards. */
-        f = get_ok(c, "/echo");
-        assert_str_or_null(echo_header(f, "Authorization"), want);
+        f = support_get_ok(c, "/echo");
+        support_assert_str_or_null(echo_header(f, "Authorization"), want);
         futurl_future_free(f);
         futurl_client_destroy(c);
     }
 
     /* An Authorization or Cookie header the caller sets by hand stays home
      * too (per request and as a client default). */
-    options(&o, fault.url, 1, 1);
+    support_client_options(&o, fault.url, 1, 1);
     const char *defaults[] = {"Authorization: Basic ZGVmOmF1bHQ=", NULL};
     o.headers = defaults;
-    futurl_client *c = create(&o);
+    futurl_client *c = support_client_opts(&o, NULL);
     futurl_future *f = via_redirect(c, same);
-    assert_str_or_null(echo_header(f, "Authorization"), "Basic ZGVmOmF1bHQ=");
+    support_assert_str_or_null(echo_header(f, "Authorization"), "Basic ZGVmOmF1bHQ=");
     futurl_future_free(f);
     f = via_redirect(c, other_name);
-    assert_str_or_null(echo_header(f, "Authorization"), NULL);
+    support_assert_str_or_null(echo_header(f, "Authorization"), NULL);
     futurl_future_free(f);
 
     for (int other = 0; other < 2; other++) {
         char url[256];
         snprintf(url, sizeof url, "/redirect?to=%s", other ? other_name : same);
-        futurl_request *r = new_request("GET", url);
+        futurl_request *r = support_request("GET", url);
         ck_assert_int_eq(futurl_request_set_header(r, "Authorization", "Bearer by-hand"),
                          FUTURL_OK);
         ck_assert_int_eq(futurl_request_set_header(r, "Cookie", "sid=by-hand"),
                          FUTURL_OK);
-        f = run(c, r);
-        assert_status(f, FUTURL_OK);
-        assert_str_or_null(echo_header(f, "Authorization"),
-                           other ? NULL : "Bearer by-hand");
-        assert_str_or_null(echo_header(f, "Cookie"), other ? NULL : "sid=by-hand");
+        f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
+        support_assert_str_or_null(echo_header(f, "Authorization"),
+                                   other ? NULL : "Bearer by-hand");
+        support_assert_str_or_null(echo_header(f, "Cookie"),
+                                   other ? NULL : "sid=by-hand");
         futurl_future_free(f);
     }
     futurl_client_destroy(c);
 
     /* Credentials in the URL itself stay home as well. */
-    options(&o, NULL, 1, 1);
-    c = create(&o);
+    support_client_options(&o, NULL, 1, 1);
+    c = support_client_opts(&o, NULL);
     for (int other = 0; other < 2; other++) {
         char url[320];
         snprintf(url, sizeof url, "http://user:s3cret@127.0.0.1:%d/redirect?to=%s",
                  fault.port, other ? other_name : same);
-        f = get_ok(c, url);
-        assert_str_or_null(echo_header(f, "Authorization"),
-                           other ? NULL : "Basic dXNlcjpzM2NyZXQ=");
+        f = support_get_ok(c, url);
+        support_assert_str_or_null(echo_header(f, "Authorization"),
+                                   other ? NULL : "Basic dXNlcjpzM2NyZXQ=");
         futurl_future_free(f);
     }
     futurl_client_destroy(c);
 
     /* A cookie the jar got from 127.0.0.1 is not sent to localhost. */
-    options(&o, httpbin.url, 1, 1);
-    c = create(&o);
-    f = get_ok(c, "/cookies/set?sid=jar");
-    assert_str_or_null(json_str(json_of(f), "cookies", "sid"), "jar");
+    support_client_options(&o, httpbin.url, 1, 1);
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, "/cookies/set?sid=jar");
+    support_assert_str_or_null(support_json_str(support_json(f), "cookies", "sid"),
+                               "jar");
     futurl_future_free(f);
     char url[128];
     snprintf(url, sizeof url, "http://localhost:%d/cookies", httpbin.port);
-    f = get_ok(c, url);
-    assert_str_or_null(json_str(json_of(f), "cookies", "sid"), NULL);
+    f = support_get_ok(c, url);
+    support_assert_str_or_null(support_json_str(support_json(f), "cookies", "sid"), NULL);
     futurl_future_free(f);
     /* Not through a redirect to localhost either. */
     snprintf(url, sizeof url,
              "/redirect-to?url=http%%3A%%2F%%2Flocalhost%%3A%d%%2Fcookies", httpbin.port);
-    f = get_ok(c, url);
+    f = support_get_ok(c, url);
     ck_assert_int_eq(futurl_response_redirects(futurl_future_response(f)), 1);
-    assert_str_or_null(json_str(json_of(f), "cookies", "sid"), NULL);
+    support_assert_str_or_null(support_json_str(support_json(f), "cookies", "sid"), NULL);
     futurl_future_free(f);
     futurl_client_destroy(c);
 
@@ -495,7 +404,7 @@ END_TEST
 /* ------------------------------------------------------ 4 redirect methods */
 
 START_TEST(test_redirect_methods) {
-    futurl_client *c = new_client(httpbin.url, 1, 1);
+    futurl_client *c = support_client(httpbin.url, 1, 1);
     static const char body[] = "secret-body";
     struct {
         int code;
@@ -509,21 +418,21 @@ START_TEST(test_redirect_methods) {
         char url[128];
         snprintf(url, sizeof url, "/redirect-to?url=%%2Fanything&status_code=%d",
                  cases[i].code);
-        futurl_request *r = new_request("POST", url);
+        futurl_request *r = support_request("POST", url);
         ck_assert_int_eq(futurl_request_set_body(r, body, strlen(body), "text/plain"),
                          FUTURL_OK);
-        futurl_future *f = run(c, r);
-        assert_status(f, FUTURL_OK);
+        futurl_future *f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
         const futurl_response *resp = futurl_future_response(f);
         ck_assert_int_eq(futurl_response_redirects(resp), 1);
         ck_assert_int_eq(futurl_response_status(resp), 200);
-        const cJSON *j = json_of(f);
-        ck_assert_msg(strcmp(json_str(j, "method", NULL), cases[i].method) == 0,
+        const cJSON *j = support_json(f);
+        ck_assert_msg(strcmp(support_json_str(j, "method", NULL), cases[i].method) == 0,
                       "%d: method %s, want %s", cases[i].code,
-                      json_str(j, "method", NULL), cases[i].method);
-        ck_assert_msg(strcmp(json_str(j, "data", NULL), cases[i].data) == 0,
+                      support_json_str(j, "method", NULL), cases[i].method);
+        ck_assert_msg(strcmp(support_json_str(j, "data", NULL), cases[i].data) == 0,
                       "%d: data \"%s\", want \"%s\"", cases[i].code,
-                      json_str(j, "data", NULL), cases[i].data);
+                      support_json_str(j, "data", NULL), cases[i].data);
         char want_url[160];
         snprintf(want_url, sizeof want_url, "%s/anything", httpbin.url);
         ck_assert_str_eq(futurl_response_url(resp), want_url);
@@ -534,21 +443,24 @@ START_TEST(test_redirect_methods) {
     /* The same on the fault server, whose echo counts the body bytes and
      * shows every header: after a 303 no body and no Content-Length. */
     support_fault_reset(&fault);
-    c = new_client(fault.url, 1, 1);
+    c = support_client(fault.url, 1, 1);
     for (int keep = 0; keep < 2; keep++) {
-        futurl_request *r = new_request("POST", keep ? "/redirect?to=%2Fecho&code=307"
-                                                     : "/redirect?to=%2Fecho&code=303");
+        futurl_request *r =
+            support_request("POST", keep ? "/redirect?to=%2Fecho&code=307"
+                                         : "/redirect?to=%2Fecho&code=303");
         ck_assert_int_eq(futurl_request_set_body(r, body, strlen(body), "text/plain"),
                          FUTURL_OK);
-        futurl_future *f = run(c, r);
-        assert_status(f, FUTURL_OK);
-        const cJSON *j = json_of(f);
-        ck_assert_str_eq(json_str(j, "method", NULL), keep ? "POST" : "GET");
-        ck_assert_int_eq(json_int(j, "body_length"), keep ? (long)strlen(body) : 0);
+        futurl_future *f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
+        const cJSON *j = support_json(f);
+        ck_assert_str_eq(support_json_str(j, "method", NULL), keep ? "POST" : "GET");
+        ck_assert_int_eq(support_json_int(j, "body_length"),
+                         keep ? (long)strlen(body) : 0);
         if (keep)
-            ck_assert_str_eq(json_str(j, "headers", "Content-Length"), "11");
+            ck_assert_str_eq(support_json_str(j, "headers", "Content-Length"), "11");
         else
-            assert_str_or_null(json_str(j, "headers", "Content-Length"), NULL);
+            support_assert_str_or_null(support_json_str(j, "headers", "Content-Length"),
+                                       NULL);
         futurl_future_free(f);
     }
     ck_assert_int_eq(support_fault_attempts(&fault, "/echo"), 2);
@@ -579,10 +491,10 @@ START_TEST(test_transport_errors) {
     enum { N = sizeof cases / sizeof cases[0] };
     support_fault_reset(&fault);
     /* All at once, one worker each: messages must stay per future. */
-    futurl_client *c = new_client(fault.url, N, 1);
+    futurl_client *c = support_client(fault.url, N, 1);
     futurl_future *fs[N];
     for (int i = 0; i < N; i++) {
-        futurl_request *r = new_request("GET", cases[i].path);
+        futurl_request *r = support_request("GET", cases[i].path);
         if (cases[i].timeout_ms)
             ck_assert_int_eq(futurl_request_set_timeout(r, cases[i].timeout_ms),
                              FUTURL_OK);
@@ -641,12 +553,12 @@ START_TEST(test_transport_errors) {
     for (int i = 0; i < N; i++)
         futurl_future_free(fs[i]);
     /* The workers are fine afterwards. */
-    futurl_future *f = get_ok(c, "/ok");
+    futurl_future *f = support_get_ok(c, "/ok");
     futurl_future_free(f);
 
     /* Response headers past futurl's 256 KiB (below libcurl's own 300 KiB
      * in Debian's 7.88.1): refused while they arrive, as too large. */
-    f = get(c, "/big_headers?kb=400");
+    f = support_get(c, "/big_headers?kb=400");
     fprintf(stderr, "%-20s %-18s curl %2d: %s\n", "/big_headers?kb=400",
             futurl_err_name(futurl_future_status(f)), futurl_future_curl_code(f),
             futurl_future_errmsg(f));
@@ -674,13 +586,13 @@ static int refusing_port(int *fd) {
 }
 
 START_TEST(test_connect_and_resolve_errors) {
-    futurl_client *c = new_client(NULL, 2, 1);
+    futurl_client *c = support_client(NULL, 2, 1);
     int fd;
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", refusing_port(&fd));
-    futurl_future *refused = get(c, url);
+    futurl_future *refused = support_get(c, url);
     close(fd);
-    assert_status(refused, FUTURL_ECONNECT);
+    support_assert_status(refused, FUTURL_ECONNECT);
     ck_assert_int_eq(futurl_future_curl_code(refused), 7 /* CURLE_COULDNT_CONNECT */);
     ck_assert_msg(strstr(futurl_future_errmsg(refused), "127.0.0.1") != NULL,
                   "message: %s", futurl_future_errmsg(refused));
@@ -701,11 +613,11 @@ START_TEST(test_connect_and_resolve_errors) {
                 gai == 0 ? "succeeded" : "failed", took);
     } else {
         t0 = support_now();
-        futurl_future *f = get(c, "http://nonexistent.invalid/");
+        futurl_future *f = support_get(c, "http://nonexistent.invalid/");
         took = support_now() - t0;
         fprintf(stderr, "unresolvable host failed after %.3f s: %s\n", took,
                 futurl_future_errmsg(f));
-        assert_status(f, FUTURL_ERESOLVE);
+        support_assert_status(f, FUTURL_ERESOLVE);
         ck_assert_int_eq(futurl_future_curl_code(f), 6 /* CURLE_COULDNT_RESOLVE_HOST */);
         ck_assert_msg(strstr(futurl_future_errmsg(f), "nonexistent.invalid") != NULL,
                       "message: %s", futurl_future_errmsg(f));
@@ -722,9 +634,9 @@ END_TEST
 
 START_TEST(test_connection_reuse_500) {
     enum { WORKERS = 8 };
-    const int n = under_valgrind() ? 64 : 500;
+    const int n = support_under_valgrind() ? 64 : 500;
     support_fault_reset(&fault);
-    futurl_client *c = new_client(fault.url, WORKERS, 1);
+    futurl_client *c = support_client(fault.url, WORKERS, 1);
     futurl_future **fs = calloc((size_t)n, sizeof *fs);
     ck_assert_ptr_nonnull(fs);
     double t0 = support_now();
@@ -766,8 +678,8 @@ END_TEST
 /* ------------------------------------------------------ 7 response details */
 
 START_TEST(test_repeated_headers) {
-    futurl_client *c = new_client(httpbin.url, 1, 1);
-    futurl_future *f = get_ok(c, "/response-headers?X-A=1&X-A=2&X-B=b");
+    futurl_client *c = support_client(httpbin.url, 1, 1);
+    futurl_future *f = support_get_ok(c, "/response-headers?X-A=1&X-A=2&X-B=b");
     const futurl_response *r = futurl_future_response(f);
     ck_assert_str_eq(futurl_response_header_nth(r, "X-A", 0), "1");
     ck_assert_str_eq(futurl_response_header_nth(r, "x-a", 1), "2");
@@ -782,7 +694,7 @@ START_TEST(test_repeated_headers) {
     size_t seen_a = 0, at_a[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         const char *name = NULL, *value = NULL;
-        ck_assert_int_eq(futurl_response_header_at(r, i, &name, &value), 0);
+        ck_assert_int_eq(futurl_response_header_at(r, i, &name, &value), FUTURL_OK);
         ck_assert_ptr_nonnull(name);
         ck_assert_ptr_nonnull(value);
         ck_assert_msg(strchr(name, ':') == NULL && strchr(value, '\r') == NULL &&
@@ -796,14 +708,14 @@ START_TEST(test_repeated_headers) {
     }
     ck_assert_uint_eq(seen_a, 2);
     ck_assert_uint_lt(at_a[0], at_a[1]);
-    ck_assert_int_eq(futurl_response_header_at(r, n, NULL, NULL), -1);
+    ck_assert_int_eq(futurl_response_header_at(r, n, NULL, NULL), FUTURL_EINVAL);
     /* The count matches the body's own copy (httpbin lists its headers). */
-    const cJSON *j = json_of(f);
+    const cJSON *j = support_json(f);
     ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, "X-A"));
     futurl_future_free(f);
 
     /* Only the final response's headers after a redirect. */
-    f = get_ok(c, "/redirect-to?url=%2Fresponse-headers%3FX-C%3D3");
+    f = support_get_ok(c, "/redirect-to?url=%2Fresponse-headers%3FX-C%3D3");
     r = futurl_future_response(f);
     ck_assert_str_eq(futurl_response_header(r, "X-C"), "3");
     ck_assert_ptr_null(futurl_response_header(r, "Location"));
@@ -813,7 +725,7 @@ START_TEST(test_repeated_headers) {
 END_TEST
 
 START_TEST(test_body_url_bytes_timings) {
-    futurl_client *c = new_client(httpbin.url, 1, 1);
+    futurl_client *c = support_client(httpbin.url, 1, 1);
     char want[160];
     /* Bodies are NUL-terminated on every storage path: inline (small),
      * grown while chunks arrive (no Content-Length), mapped (announced
@@ -834,12 +746,13 @@ START_TEST(test_body_url_bytes_timings) {
         {"/gzip", 0, 0},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        futurl_request *rq = new_request(bodies[i].post ? "POST" : "GET", bodies[i].path);
+        futurl_request *rq =
+            support_request(bodies[i].post ? "POST" : "GET", bodies[i].path);
         if (bodies[i].post)
             ck_assert_int_eq(futurl_request_set_body(rq, payload, BIG, "text/plain"),
                              FUTURL_OK);
-        futurl_future *f = run(c, rq);
-        assert_status(f, FUTURL_OK);
+        futurl_future *f = support_run(c, rq);
+        support_assert_status(f, FUTURL_OK);
         const futurl_response *r = futurl_future_response(f);
         size_t len = 0;
         const char *body = futurl_response_body(r, &len);
@@ -859,13 +772,13 @@ START_TEST(test_body_url_bytes_timings) {
     free(payload);
 
     /* Effective URL and redirect count. */
-    futurl_future *f = get_ok(c, "/redirect-to?url=%2Fget%3Fa%3D1");
+    futurl_future *f = support_get_ok(c, "/redirect-to?url=%2Fget%3Fa%3D1");
     const futurl_response *r = futurl_future_response(f);
     snprintf(want, sizeof want, "%s/get?a=1", httpbin.url);
     ck_assert_str_eq(futurl_response_url(r), want);
     ck_assert_int_eq(futurl_response_redirects(r), 1);
     futurl_future_free(f);
-    f = get_ok(c, "/absolute-redirect/3");
+    f = support_get_ok(c, "/absolute-redirect/3");
     r = futurl_future_response(f);
     ck_assert_int_eq(futurl_response_redirects(r), 3);
     ck_assert_ptr_nonnull(strstr(futurl_response_url(r), "/get"));
@@ -875,8 +788,8 @@ START_TEST(test_body_url_bytes_timings) {
     /* Timings: connect <= ttfb <= elapsed, each measuring what it says. The
      * fault server waits 200 ms before answering /ok?delay_ms=200 and sends
      * /trickle's 5 bytes 80 ms apart after the head. */
-    c = new_client(fault.url, 1, 1);
-    f = get_ok(c, "/ok?delay_ms=200");
+    c = support_client(fault.url, 1, 1);
+    f = support_get_ok(c, "/ok?delay_ms=200");
     r = futurl_future_response(f);
     double conn = futurl_response_connect_time(r), ttfb = futurl_response_ttfb(r),
            all = futurl_response_elapsed(r);
@@ -888,7 +801,7 @@ START_TEST(test_body_url_bytes_timings) {
     ck_assert_msg(conn < 0.15 * support_slack(), "connect %.4f s", conn);
     ck_assert_msg(ttfb >= 0.19, "ttfb %.4f s before a 200 ms delay", ttfb);
     futurl_future_free(f);
-    f = get_ok(c, "/trickle?bytes=5&interval_ms=80");
+    f = support_get_ok(c, "/trickle?bytes=5&interval_ms=80");
     r = futurl_future_response(f);
     conn = futurl_response_connect_time(r);
     ttfb = futurl_response_ttfb(r);
@@ -960,10 +873,10 @@ static void json_race_on(const futurl_response *r, int want_valid) {
 }
 
 START_TEST(test_json_parsed_once_many_threads) {
-    futurl_client *c = new_client(httpbin.url, 2, 1);
-    const int rounds = under_valgrind() ? 2 : 20;
+    futurl_client *c = support_client(httpbin.url, 2, 1);
+    const int rounds = support_under_valgrind() ? 2 : 20;
     for (int i = 0; i < rounds; i++) {
-        futurl_future *f = get_ok(c, i % 2 ? "/get" : "/html");
+        futurl_future *f = support_get_ok(c, i % 2 ? "/get" : "/html");
         json_race_on(futurl_future_response(f), i % 2);
         futurl_future_free(f);
     }
@@ -972,7 +885,7 @@ START_TEST(test_json_parsed_once_many_threads) {
 END_TEST
 
 START_TEST(test_json_error_offsets) {
-    futurl_client *c = new_client(httpbin.url, 1, 1);
+    futurl_client *c = support_client(httpbin.url, 1, 1);
     struct {
         const char *b64;   /* httpbin /base64 decodes it into the body */
         const char *text;  /* the body, for the message */
@@ -990,7 +903,7 @@ START_TEST(test_json_error_offsets) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[96];
         snprintf(url, sizeof url, "/base64/%s", cases[i].b64);
-        futurl_future *f = get_ok(c, url);
+        futurl_future *f = support_get_ok(c, url);
         const futurl_response *r = futurl_future_response(f);
         const cJSON *j = futurl_response_json(r);
         const char *err = futurl_response_json_error(r);
@@ -1006,7 +919,7 @@ START_TEST(test_json_error_offsets) {
         futurl_future_free(f);
     }
     /* An empty body is not JSON either. */
-    futurl_future *f = get_ok(c, "/status/204");
+    futurl_future *f = support_get_ok(c, "/status/204");
     const futurl_response *r = futurl_future_response(f);
     ck_assert_ptr_null(futurl_response_json(r));
     ck_assert_str_eq(futurl_response_json_error(r), "invalid JSON at byte 0");
@@ -1018,22 +931,22 @@ END_TEST
 /* ---------------------------------------------------------------- 8 sinks */
 
 START_TEST(test_output_file_matches_buffered) {
-    futurl_client *c = new_client(httpbin.url, 1, 1);
-    const size_t n = under_valgrind() ? 20000 : 100000;
+    futurl_client *c = support_client(httpbin.url, 1, 1);
+    const size_t n = support_under_valgrind() ? 20000 : 100000;
     char url[96];
     snprintf(url, sizeof url, "/stream-bytes/%zu?seed=1&chunk_size=3000", n);
 
-    futurl_future *buffered = get_ok(c, url);
+    futurl_future *buffered = support_get_ok(c, url);
     size_t len = 0;
     const char *want = futurl_response_body(futurl_future_response(buffered), &len);
     ck_assert_uint_eq(len, n);
 
     FILE *fp = tmpfile();
     ck_assert_ptr_nonnull(fp);
-    futurl_request *r = new_request("GET", url);
+    futurl_request *r = support_request("GET", url);
     ck_assert_int_eq(futurl_request_set_output_file(r, fp), FUTURL_OK);
-    futurl_future *f = run(c, r);
-    assert_status(f, FUTURL_OK);
+    futurl_future *f = support_run(c, r);
+    support_assert_status(f, FUTURL_OK);
     const futurl_response *resp = futurl_future_response(f);
     ck_assert_uint_eq(futurl_response_bytes(resp), n);
     size_t blen = 1;
@@ -1054,11 +967,11 @@ START_TEST(test_output_file_matches_buffered) {
     /* The size cap still applies to a file: it stops at the cap. */
     fp = tmpfile();
     ck_assert_ptr_nonnull(fp);
-    r = new_request("GET", "/stream-bytes/50000?chunk_size=1000");
+    r = support_request("GET", "/stream-bytes/50000?chunk_size=1000");
     ck_assert_int_eq(futurl_request_set_output_file(r, fp), FUTURL_OK);
     ck_assert_int_eq(futurl_request_set_max_response_bytes(r, 10000), FUTURL_OK);
-    f = run(c, r);
-    assert_status(f, FUTURL_ETOOLARGE);
+    f = support_run(c, r);
+    support_assert_status(f, FUTURL_ETOOLARGE);
     fflush(fp);
     ck_assert_int_le(ftell(fp), 10000);
     ck_assert_int_eq(ftell(fp), (long)futurl_response_bytes(futurl_future_response(f)));
@@ -1100,15 +1013,15 @@ static int on_chunk(const char *data, size_t len, void *userdata) {
 
 START_TEST(test_progress_and_chunk_abort) {
     /* Default retry policy on purpose: an abort by the caller is final. */
-    futurl_client *c = new_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
+    futurl_client *c = support_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
     support_fault_reset(&fault);
 
     /* Progress on a body that flows forever: increasing, then abort. */
     progress_log p = {.abort_at = 20000};
-    futurl_request *r = new_request("GET", "/stream?chunk=1000&interval_ms=5");
+    futurl_request *r = support_request("GET", "/stream?chunk=1000&interval_ms=5");
     ck_assert_int_eq(futurl_request_on_progress(r, on_progress, &p), FUTURL_OK);
-    futurl_future *f = run(c, r);
-    assert_status(f, FUTURL_EABORTED);
+    futurl_future *f = support_run(c, r);
+    support_assert_status(f, FUTURL_EABORTED);
     ck_assert_int_eq(futurl_future_state(f), FUTURL_FAILED);
     ck_assert_msg(strstr(futurl_future_errmsg(f), "progress") != NULL, "message: %s",
                   futurl_future_errmsg(f));
@@ -1123,10 +1036,10 @@ START_TEST(test_progress_and_chunk_abort) {
 
     /* With a Content-Length the total is known and reached. */
     p = (progress_log){0};
-    r = new_request("GET", "/trickle?bytes=20&interval_ms=10");
+    r = support_request("GET", "/trickle?bytes=20&interval_ms=10");
     ck_assert_int_eq(futurl_request_on_progress(r, on_progress, &p), FUTURL_OK);
-    f = run(c, r);
-    assert_status(f, FUTURL_OK);
+    f = support_run(c, r);
+    support_assert_status(f, FUTURL_OK);
     ck_assert_int_eq(p.decreased, 0);
     ck_assert_uint_eq(p.total, 20);
     ck_assert_uint_eq(p.last, 20);
@@ -1135,10 +1048,10 @@ START_TEST(test_progress_and_chunk_abort) {
     /* The chunk callback says stop: only what it accepted counts. */
     support_fault_reset(&fault);
     chunk_log l = {.abort_after = 5000};
-    r = new_request("GET", "/stream?chunk=1000&interval_ms=5");
+    r = support_request("GET", "/stream?chunk=1000&interval_ms=5");
     ck_assert_int_eq(futurl_request_on_chunk(r, on_chunk, &l), FUTURL_OK);
-    f = run(c, r);
-    assert_status(f, FUTURL_EABORTED);
+    f = support_run(c, r);
+    support_assert_status(f, FUTURL_EABORTED);
     ck_assert_msg(strstr(futurl_future_errmsg(f), "chunk") != NULL, "message: %s",
                   futurl_future_errmsg(f));
     ck_assert_uint_ge(l.accepted, 5000);
@@ -1150,10 +1063,10 @@ START_TEST(test_progress_and_chunk_abort) {
     /* A FILE* that cannot be written: a local I/O error, not retried. */
     FILE *ro = fopen("/dev/null", "r");
     ck_assert_ptr_nonnull(ro);
-    r = new_request("GET", "/ok");
+    r = support_request("GET", "/ok");
     ck_assert_int_eq(futurl_request_set_output_file(r, ro), FUTURL_OK);
-    f = run(c, r);
-    assert_status(f, FUTURL_EIO);
+    f = support_run(c, r);
+    support_assert_status(f, FUTURL_EIO);
     ck_assert_msg(strstr(futurl_future_errmsg(f), "output file") != NULL, "message: %s",
                   futurl_future_errmsg(f));
     ck_assert_uint_eq(futurl_response_bytes(futurl_future_response(f)), 0);
@@ -1164,7 +1077,7 @@ START_TEST(test_progress_and_chunk_abort) {
     ck_assert_int_eq(support_fault_attempts(&fault, "/ok"), 1);
 
     /* The handle forgets the sinks: the next request buffers. */
-    f = get_ok(c, "/ok");
+    f = support_get_ok(c, "/ok");
     ck_assert_ptr_nonnull(futurl_response_json(futurl_future_response(f)));
     futurl_future_free(f);
     futurl_client_destroy(c);
@@ -1175,8 +1088,8 @@ END_TEST
 
 START_TEST(test_cancel_latency) {
     support_fault_reset(&fault);
-    futurl_client *c = new_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
-    const int reps = under_valgrind() ? 1 : 3;
+    futurl_client *c = support_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
+    const int reps = support_under_valgrind() ? 1 : 3;
     double flowing = 0, silent = 0, sum_f = 0, sum_s = 0;
     for (int i = 0; i < reps; i++) {
         double d =
@@ -1200,7 +1113,7 @@ START_TEST(test_cancel_latency) {
     ck_assert_int_eq(futurl_client_get_stats(c, &st), FUTURL_OK);
     ck_assert_uint_eq(st.cancelled, (uint64_t)(2 * reps));
     /* The worker is fine afterwards. */
-    futurl_future *f = get_ok(c, "/ok");
+    futurl_future *f = support_get_ok(c, "/ok");
     futurl_future_free(f);
     futurl_client_destroy(c);
 }
@@ -1216,14 +1129,14 @@ START_TEST(test_static_cookies_stay_home) {
     snprintf(other_name, sizeof other_name, "http%%3A%%2F%%2Flocalhost%%3A%d%%2Fecho",
              fault.port);
     futurl_client_options o;
-    options(&o, fault.url, 1, 1);
+    support_client_options(&o, fault.url, 1, 1);
     o.cookies = "sid=static";
-    futurl_client *c = create(&o);
+    futurl_client *c = support_client_opts(&o, NULL);
     futurl_future *f = via_redirect(c, "%2Fecho");
-    assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* home: sent */
+    support_assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* home: sent */
     futurl_future_free(f);
     f = via_redirect(c, other_name);
-    assert_str_or_null(echo_header(f, "Cookie"), NULL);
+    support_assert_str_or_null(echo_header(f, "Cookie"), NULL);
     futurl_future_free(f);
 
     /* Review finding 1.8: the same (only) worker has sent a request to
@@ -1231,11 +1144,11 @@ START_TEST(test_static_cookies_stay_home) {
      * not carry the static cookie. */
     char direct[128];
     snprintf(direct, sizeof direct, "http://localhost:%d/echo", fault.port);
-    f = get_ok(c, direct);
-    assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* its own host */
+    f = support_get_ok(c, direct);
+    support_assert_str_or_null(echo_header(f, "Cookie"), "sid=static"); /* its own host */
     futurl_future_free(f);
     f = via_redirect(c, other_name);
-    assert_str_or_null(echo_header(f, "Cookie"), NULL);
+    support_assert_str_or_null(echo_header(f, "Cookie"), NULL);
     futurl_future_free(f);
     futurl_client_destroy(c);
 
@@ -1244,16 +1157,16 @@ START_TEST(test_static_cookies_stay_home) {
      * where every worker would carry it to that host). httpbin, on
      * 127.0.0.1, sets srv=1; a request to localhost then redirects to
      * 127.0.0.1: the jar's srv=1 may go along, the static sid must not. */
-    options(&o, httpbin.url, 1, 1);
+    support_client_options(&o, httpbin.url, 1, 1);
     o.cookies = "sid=static";
-    c = create(&o);
-    f = get_ok(c, "/cookies/set?srv=1");
+    c = support_client_opts(&o, NULL);
+    f = support_get_ok(c, "/cookies/set?srv=1");
     futurl_future_free(f);
     char to_home[256];
     snprintf(to_home, sizeof to_home,
              "http://localhost:%d/redirect?to=http%%3A%%2F%%2F127.0.0.1%%3A%d%%2Fecho",
              fault.port, fault.port);
-    f = get_ok(c, to_home);
+    f = support_get_ok(c, to_home);
     const char *cookie = echo_header(f, "Cookie");
     ck_assert_msg(cookie == NULL || strstr(cookie, "sid=") == NULL,
                   "static cookie carried across a redirect: Cookie: %s", cookie);
@@ -1268,23 +1181,131 @@ END_TEST
 /* Review finding 1.5: a GET with a body stays a GET (POSTFIELDS alone
  * would send POST). */
 START_TEST(test_get_with_body_stays_get) {
-    futurl_client *c = new_client(fault.url, 1, 1);
-    futurl_request *r = new_request("GET", "/echo");
+    futurl_client *c = support_client(fault.url, 1, 1);
+    futurl_request *r = support_request("GET", "/echo");
     ck_assert_int_eq(futurl_request_set_body(r, "q=1", 3, "text/plain"), FUTURL_OK);
-    futurl_future *f = run(c, r);
+    futurl_future *f = support_run(c, r);
     ck_assert_int_eq(futurl_future_status(f), FUTURL_OK);
-    assert_str_or_null(json_str(json_of(f), "method", NULL), "GET");
+    support_assert_str_or_null(support_json_str(support_json(f), "method", NULL), "GET");
     futurl_future_free(f);
     /* Review finding 1.9: bytes that replace a form, given without a
      * Content-Type, are not labelled as the form was. */
-    r = new_request("POST", "/echo");
+    r = support_request("POST", "/echo");
     ck_assert_int_eq(futurl_request_add_form(r, "a", "1"), FUTURL_OK);
     ck_assert_int_eq(futurl_request_set_body(r, "raw", 3, NULL), FUTURL_OK);
-    f = run(c, r);
+    f = support_run(c, r);
     ck_assert_int_eq(futurl_future_status(f), FUTURL_OK);
-    assert_str_or_null(echo_header(f, "Content-Type"), NULL);
+    support_assert_str_or_null(echo_header(f, "Content-Type"), NULL);
     futurl_future_free(f);
     futurl_client_destroy(c);
+}
+END_TEST
+
+/* A body goes out with any method that is given one (only HEAD never
+ * sends one), not only with GET, POST, PUT and PATCH: DELETE, OPTIONS and
+ * other methods used to lose it silently. POST, PUT and PATCH without one
+ * still send Content-Length: 0; other methods without one send none. */
+START_TEST(test_body_with_any_method) {
+    futurl_client *c = support_client(fault.url, 1, 1);
+    const char *methods[] = {"DELETE", "OPTIONS", "PROPFIND", "QUERY",
+                             "POST",   "PUT",     "PATCH",    "GET"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        futurl_request *r = support_request(methods[i], "/echo");
+        ck_assert_int_eq(futurl_request_set_body(r, "q=1", 3, "text/plain"), FUTURL_OK);
+        futurl_future *f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
+        const cJSON *j = support_json(f);
+        support_assert_str_or_null(support_json_str(j, "method", NULL), methods[i]);
+        ck_assert_msg(support_json_int(j, "body_length") == 3,
+                      "%s: body of %ld bytes arrived, want 3", methods[i],
+                      support_json_int(j, "body_length"));
+        futurl_future_free(f);
+
+        f = support_run(c, support_request(methods[i], "/echo"));
+        support_assert_status(f, FUTURL_OK);
+        int empty_body = i >= 4 && i <= 6; /* POST, PUT, PATCH */
+        support_assert_str_or_null(echo_header(f, "Content-Length"),
+                                   empty_body ? "0" : NULL);
+        futurl_future_free(f);
+    }
+    futurl_request *r = support_request("HEAD", "/echo");
+    ck_assert_int_eq(futurl_request_set_body(r, "q=1", 3, "text/plain"), FUTURL_OK);
+    futurl_future *f = support_run(c, r);
+    support_assert_status(f, FUTURL_OK);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* A server that answers one request on 127.0.0.1 with fixed bytes (for
+ * what no real server sends on purpose). */
+typedef struct raw_server {
+    int fd, port;
+    const char *reply;
+    pthread_t thread;
+} raw_server;
+
+static void *raw_serve(void *arg) {
+    raw_server *s = arg;
+    int conn = accept(s->fd, NULL, NULL);
+    if (conn >= 0) {
+        char buf[4096];
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof buf - 1 &&
+               (n = recv(conn, buf + got, sizeof buf - 1 - got, 0)) > 0) {
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n") != NULL)
+                break;
+        }
+        (void)send(conn, s->reply, strlen(s->reply), MSG_NOSIGNAL);
+        close(conn);
+    }
+    return NULL;
+}
+
+static void raw_start(raw_server *s, const char *reply) {
+    s->reply = reply;
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s->fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(s->fd, 1), 0);
+    ck_assert_int_eq(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
+    s->port = ntohs(sa.sin_port);
+    ck_assert_int_eq(pthread_create(&s->thread, NULL, raw_serve, s), 0);
+}
+
+static void raw_stop(raw_server *s) {
+    ck_assert_int_eq(pthread_join(s->thread, NULL), 0);
+    close(s->fd);
+}
+
+/* libcurl hands a header line with a bare CR inside ("X-Evil: a\rInjected:
+ * 1") to the header callback as it is; the value reached the caller with
+ * the CR. Now CR, LF and NUL in a field read as SP (RFC 9110 section 5.5).
+ * Found by test/fuzz/fuzz_response_headers.c. */
+START_TEST(test_bare_cr_in_response_header) {
+    raw_server srv;
+    raw_start(&srv, "HTTP/1.1 200 OK\r\n"
+                    "X-Evil: a\rInjected: 1\r\n"
+                    "X-Edge:\r b \r\n"
+                    "Content-Length: 2\r\n"
+                    "Connection: close\r\n\r\nok");
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
+    futurl_client *c = support_client(NULL, 1, 1);
+    futurl_future *f = support_get_ok(c, url);
+    const futurl_response *r = futurl_future_response(f);
+    support_assert_str_or_null(futurl_response_header(r, "X-Evil"), "a Injected: 1");
+    support_assert_str_or_null(futurl_response_header(r, "X-Edge"), "b");
+    support_assert_str_or_null(futurl_response_header(r, "Injected"), NULL);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+    raw_stop(&srv);
 }
 END_TEST
 
@@ -1293,8 +1314,8 @@ END_TEST
  * CURLE_RECV_ERROR, FUTURL_ENETWORK, and were retried.) */
 START_TEST(test_huge_headers_not_retried) {
     support_fault_reset(&fault);
-    futurl_client *c = new_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
-    futurl_future *f = get(c, "/big_headers?kb=400");
+    futurl_client *c = support_client(fault.url, 1, FUTURL_DEFAULT_MAX_ATTEMPTS);
+    futurl_future *f = support_get(c, "/big_headers?kb=400");
     futurl_status st = futurl_future_status(f);
     ck_assert_msg(st == FUTURL_ETOOLARGE, "status %s (%s), want FUTURL_ETOOLARGE",
                   futurl_err_name(st), futurl_future_errmsg(f));
@@ -1325,14 +1346,14 @@ static void h2_sequence(int http2, int want_version, int n) {
     char url[160];
     snprintf(url, sizeof url, "%s/h2", h2.url);
     futurl_client_options o;
-    options(&o, NULL, 1, 1);
+    support_client_options(&o, NULL, 1, 1);
     o.ca_file = h2.ca_file;
     o.http2 = http2;
-    futurl_client *c = create(&o);
+    futurl_client *c = support_client_opts(&o, NULL);
     long connections = 0;
     double t0 = support_now();
     for (int i = 0; i < n; i++) {
-        futurl_future *f = get_ok(c, url);
+        futurl_future *f = support_get_ok(c, url);
         const futurl_response *r = futurl_future_response(f);
         ck_assert_int_eq(futurl_response_status(r), 200);
         int version = futurl_response_http_version(r);
@@ -1340,7 +1361,7 @@ static void h2_sequence(int http2, int want_version, int n) {
                       "http2 = %d, request %d: HTTP version %d, want %d (libcurl "
                       "without nghttp2?)",
                       http2, i, version, want_version);
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(json_of(f), "ok");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(support_json(f), "ok");
         ck_assert_msg(cJSON_IsTrue(ok), "body: %s", futurl_response_body(r, NULL));
         long nc = futurl_response_new_connections(r);
         ck_assert_msg(nc == (i == 0 ? 1 : 0),
@@ -1366,7 +1387,875 @@ START_TEST(test_http2_when_offered) {
 }
 END_TEST
 
+/* -------------------------------------- issue 14: framing belongs to futurl */
+
+/* The names futurl owns (README "Security defaults"), each in two spellings. */
+/* clang-format off */
+static const char *const reserved_names[] = {
+    "Content-Length", "content-length", "Transfer-Encoding", "TRANSFER-ENCODING",
+    "Host", "hOST", "Connection", "connection", "Upgrade", "UPGRADE", "TE", "te",
+    "Trailer", "trailer", "Proxy-Connection", "proxy-connection", "Keep-Alive",
+    "keep-alive", "Expect", "EXPECT"
+};
+/* clang-format on */
+#define N_RESERVED (sizeof reserved_names / sizeof reserved_names[0])
+
+/* GET /echo?id=<id> on c and check the answer is this request's own: the
+ * connection is in step. Returns the future (the caller frees it). */
+static futurl_future *get_own_at(futurl_client *c, const char *id, int line) {
+    char url[128];
+    snprintf(url, sizeof url, "/echo?id=%s", id);
+    futurl_future *f = support_get_ok_at(c, url, line);
+    const char *path = support_json_str(support_json(f), "path", NULL);
+    const char *query = support_json_str(support_json(f), "query", NULL);
+    char want[64];
+    snprintf(want, sizeof want, "id=%s", id);
+    ck_assert_msg(path != NULL && query != NULL && strcmp(path, "/echo") == 0 &&
+                      strcmp(query, want) == 0,
+                  "line %d: GET %s got another request's answer (the connection is "
+                  "out of step): %.120s",
+                  line, url, futurl_response_body(futurl_future_response(f), NULL));
+    return f;
+}
+#define get_own(c, id) get_own_at((c), (id), __LINE__)
+
+/* A POST body that is itself a complete request: what a lying
+ * Content-Length: 5 would turn into a second request. Its answer comes
+ * 100 ms late, after the client has sent its next request on the same
+ * connection (an answer that came at once would be read with the first
+ * one, and libcurl would close the connection for the excess). */
+static const char smuggling_body[] = "hello"
+                                     "GET /ok?delay_ms=100&smuggled=1 HTTP/1.1\r\n"
+                                     "Host: 127.0.0.1\r\n\r\n";
+
+/* POST the smuggling body to /echo on c, then GET /echo?id=after twice:
+ * each answer must be the request's own, and the POST's must show that
+ * the whole body arrived as its body. */
+static void post_then_follow_up(futurl_client *c, futurl_request *post) {
+    ck_assert_int_eq(futurl_request_set_body(post, smuggling_body,
+                                             sizeof smuggling_body - 1, "text/plain"),
+                     FUTURL_OK);
+    futurl_future *f = support_run(c, post);
+    support_assert_status(f, FUTURL_OK);
+    futurl_future_free(get_own(c, "after-1"));
+    futurl_future_free(get_own(c, "after-2"));
+    const cJSON *j = support_json(f);
+    support_assert_str_or_null(support_json_str(j, "path", NULL), "/echo");
+    ck_assert_int_eq(support_json_int(j, "body_length"), (long)sizeof smuggling_body - 1);
+    futurl_future_free(f);
+}
+
+/* The exact attack of issue 14, defect 1: Content-Length: 5 on a longer
+ * POST body, with the setter and with the client's default headers. The
+ * setters must refuse it; the request then goes out framed by libcurl and
+ * the only worker's next requests get their own answers. (Before the fix
+ * the setter returned FUTURL_OK and the follow-up got the smuggled
+ * request's answer.) */
+START_TEST(test_lying_content_length_refused) {
+    support_fault_reset(&fault);
+    futurl_client *c = support_client(fault.url, 1, 1);
+    futurl_request *r = support_request("POST", "/echo");
+    futurl_status add = futurl_request_add_header(r, "content-length", "5");
+    futurl_status rm = futurl_request_remove_header(r, "Content-Length");
+    futurl_request_free(r);
+    r = support_request("POST", "/echo");
+    futurl_status set = futurl_request_set_header(r, "Content-Length", "5");
+    post_then_follow_up(c, r);
+    ck_assert_msg(set == FUTURL_EHEADER && add == FUTURL_EHEADER && rm == FUTURL_EHEADER,
+                  "set %s, add %s, remove %s: want FUTURL_EHEADER for each",
+                  futurl_err_name(set), futurl_err_name(add), futurl_err_name(rm));
+    futurl_client_destroy(c);
+    /* One connection carried all three: nothing had to be dropped. */
+    ck_assert_int_eq(support_fault_connections(&fault), 1);
+
+    /* The same in the client's defaults: create refuses. */
+    const char *lying[] = {"X-Fine: 1", "Content-Length: 5", NULL};
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    o.headers = lying;
+    futurl_client *bad = NULL;
+    futurl_status st = futurl_client_create(&o, &bad);
+    if (st == FUTURL_OK) { /* the old behaviour: show what it does */
+        post_then_follow_up(bad, support_request("POST", "/echo"));
+        futurl_client_destroy(bad);
+    }
+    ck_assert_msg(st == FUTURL_EHEADER,
+                  "create with Content-Length: 5 in headers: %s, "
+                  "want FUTURL_EHEADER",
+                  futurl_err_name(st));
+    ck_assert_ptr_null(bad);
+}
+END_TEST
+
+/* Every name futurl owns, in any case, in every setter and in the
+ * defaults; a refused call changes nothing, and names that only look alike
+ * still work. */
+START_TEST(test_framing_headers_refused) {
+    support_fault_reset(&fault);
+    futurl_request *r = support_request("POST", "/echo");
+    for (size_t i = 0; i < N_RESERVED; i++) {
+        const char *n = reserved_names[i];
+        ck_assert_msg(futurl_request_set_header(r, n, "1") == FUTURL_EHEADER,
+                      "set_header(%s) not refused", n);
+        ck_assert_msg(futurl_request_set_header(r, n, "") == FUTURL_EHEADER,
+                      "set_header(%s, \"\") not refused", n);
+        ck_assert_msg(futurl_request_add_header(r, n, "1") == FUTURL_EHEADER,
+                      "add_header(%s) not refused", n);
+        ck_assert_msg(futurl_request_remove_header(r, n) == FUTURL_EHEADER,
+                      "remove_header(%s) not refused", n);
+    }
+    /* Alike, but not the same: allowed. */
+    const char *alike[] = {"Content-Lengths", "X-Content-Length", "Hosts",
+                           "X-Host",          "Content-Type",     "TE2",
+                           "Expect-CT",       "Keep-Alive-X"};
+    for (size_t i = 0; i < sizeof alike / sizeof alike[0]; i++)
+        ck_assert_msg(futurl_request_set_header(r, alike[i], "v") == FUTURL_OK,
+                      "set_header(%s) refused", alike[i]);
+    ck_assert_int_eq(futurl_request_set_body(r, "abc", 3, "text/plain"), FUTURL_OK);
+
+    futurl_client_options o;
+    futurl_client *bad = NULL;
+    for (size_t i = 0; i < N_RESERVED; i++) {
+        const char *forms[] = {"%s: 1", "%s;", "%s:"}; /* set, empty, suppress */
+        for (size_t k = 0; k < 3; k++) {
+            char line[64];
+            snprintf(line, sizeof line, forms[k], reserved_names[i]);
+            const char *headers[] = {"X-Fine: 1", line, NULL};
+            support_client_options(&o, fault.url, 1, 1);
+            o.headers = headers;
+            futurl_status st = futurl_client_create(&o, &bad);
+            ck_assert_msg(st == FUTURL_EHEADER,
+                          "create with \"%s\": %s, want FUTURL_EHEADER", line,
+                          futurl_err_name(st));
+            ck_assert_ptr_null(bad);
+        }
+    }
+    ck_assert_int_eq(support_fault_connections(&fault), 0); /* nothing left */
+
+    /* What was accepted is sent, framed by libcurl. */
+    const char *fine[] = {"X-Default: d", NULL};
+    support_client_options(&o, fault.url, 1, 1);
+    o.headers = fine;
+    futurl_client *c = support_client_opts(&o, NULL);
+    futurl_future *f = support_run(c, r);
+    support_assert_status(f, FUTURL_OK);
+    const cJSON *j = support_json(f);
+    support_assert_str_or_null(support_json_str(j, "headers", "Content-Length"), "3");
+    support_assert_str_or_null(support_json_str(j, "headers", "Transfer-Encoding"), NULL);
+    support_assert_str_or_null(support_json_str(j, "headers", "Connection"), NULL);
+    support_assert_str_or_null(support_json_str(j, "headers", "Upgrade"), NULL);
+    support_assert_str_or_null(support_json_str(j, "headers", "Expect"), NULL);
+    support_assert_str_or_null(support_json_str(j, "headers", "X-Content-Length"), "v");
+    support_assert_str_or_null(support_json_str(j, "headers", "X-Default"), "d");
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%d", fault.port);
+    support_assert_str_or_null(support_json_str(j, "headers", "Host"), host);
+    support_assert_str_or_null(support_json_str(j, "body", NULL), "abc");
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/*
+ * Defence in depth: whatever leaves an answer unread on a connection, or
+ * bytes no request asked for, that connection is not used again; the only
+ * worker's next request then gets its own answer, on a new connection
+ * where the old one had to go. One incident per run of the loop test; the
+ * comment says what libcurl 7.88 does by itself (found with these very
+ * cases) and "fixed" where futurl has to act.
+ */
+static int abort_chunk(const char *data, size_t len, void *ud) {
+    (void)data;
+    (void)len;
+    (void)ud;
+    return 1;
+}
+
+static int abort_progress(uint64_t received, uint64_t total, void *ud) {
+    (void)total;
+    (void)ud;
+    return received > 0;
+}
+
+static const struct incident {
+    const char *what;
+    const char *method, *path;
+    size_t body;          /* bytes of 'A' to send; 0: none */
+    const char *raw_body; /* or these */
+    size_t cap;           /* per-request size cap; 0: the default */
+    int chunk_abort, progress_abort;
+    long cancel_after_ms, timeout_ms;
+    futurl_status want;
+    int new_connection; /* the follow-up's: 1 opened one, 0 reused */
+} incidents[] = {
+    /* fixed: libcurl reads the extra response as the next answer */
+    {"an unasked response 30 ms after the answer", "GET", "/extra?delay_ms=30", 0, NULL,
+     0, 0, 0, 0, 0, FUTURL_OK, 1},
+    /* libcurl: excess in the same read, it closes */
+    {"an unasked response in the same write", "GET", "/extra?delay_ms=0", 0, NULL, 0, 0,
+     0, 0, 0, FUTURL_OK, 1},
+    /* fixed: the body of a HEAD answer was the next answer */
+    {"HEAD answered with a body, 30 ms later", "HEAD", "/head_body?delay_ms=30", 0, NULL,
+     0, 0, 0, 0, 0, FUTURL_OK, 1},
+    /* fixed: a naive server takes the body for the next request and
+     * answers it; that answer was the next one the client read */
+    {"a server reading the body as a request", "POST", "/early?status=200", 0,
+     "GET /echo?smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 0, 0, 0, 0, 0, FUTURL_OK,
+     1},
+    /* fixed (now FUTURL_EPROTOCOL at once): libcurl took the next answer
+     * for the 101's body and waited for the timeout */
+    {"a 101 no one asked for", "GET", "/informational?code=101", 0, NULL, 0, 0, 0, 0,
+     5000, FUTURL_EPROTOCOL, 1},
+    /* the rest: libcurl closes the connection on any aborted transfer */
+    {"size cap on a chunked body", "GET", "/stream?chunk=4096&interval_ms=1", 0, NULL,
+     10000, 0, 0, 0, 0, FUTURL_ETOOLARGE, 1},
+    {"size cap from Content-Length", "GET", "/echo?pad=0123456789012345678901234567890",
+     0, NULL, 20, 0, 0, 0, 0, FUTURL_ETOOLARGE, 1},
+    {"chunk callback abort", "GET", "/trickle?bytes=100&interval_ms=5", 0, NULL, 0, 1, 0,
+     0, 0, FUTURL_EABORTED, 1},
+    {"progress callback abort", "GET", "/trickle?bytes=100&interval_ms=5", 0, NULL, 0, 0,
+     1, 0, 0, FUTURL_EABORTED, 1},
+    {"cancel while the body trickles", "GET", "/trickle?bytes=100&interval_ms=20", 0,
+     NULL, 0, 0, 0, 200, 0, FUTURL_ECANCELED, 1},
+    {"timeout in the middle of the body", "GET", "/trickle?bytes=100&interval_ms=100", 0,
+     NULL, 0, 0, 0, 0, 300, FUTURL_ETIMEDOUT, 1},
+    {"a body shorter than its Content-Length", "GET", "/short_length", 0, NULL, 0, 0, 0,
+     0, 0, FUTURL_ENETWORK, 1},
+    /* libcurl stops sending on an early status >= 300 and closes */
+    {"413 before a 4 MiB body was read", "POST", "/early?status=413", 4u << 20, NULL, 0,
+     0, 0, 0, 0, FUTURL_OK, 1},
+    /* nothing wrong: the connection must be kept */
+    {"200 before a 4 MiB body, then read", "POST", "/early?status=200&drain=1", 4u << 20,
+     NULL, 0, 0, 0, 0, 0, FUTURL_OK, 0},
+    {"three 103 before the answer", "GET", "/informational?code=103&count=3", 0, NULL, 0,
+     0, 0, 0, 0, FUTURL_OK, 0},
+    {"100 Continue nobody asked for", "POST", "/informational?code=100", 10, NULL, 0, 0,
+     0, 0, 0, FUTURL_OK, 0},
+};
+#define N_INCIDENTS (int)(sizeof incidents / sizeof incidents[0])
+
+START_TEST(test_no_answer_out_of_step) {
+    const struct incident *t = &incidents[_i];
+    futurl_client *c = support_client(fault.url, 1, 1);
+    /* A first request opens the connection the incident will use. */
+    futurl_future_free(get_own(c, "before"));
+
+    futurl_request *r = support_request(t->method, t->path);
+    char *body = NULL;
+    size_t len = t->raw_body ? strlen(t->raw_body) : t->body;
+    if (len != 0) {
+        body = malloc(len);
+        ck_assert_ptr_nonnull(body);
+        if (t->raw_body)
+            memcpy(body, t->raw_body, len);
+        else
+            memset(body, 'A', len);
+        ck_assert_int_eq(futurl_request_set_body(r, body, len, "text/plain"), FUTURL_OK);
+        free(body);
+    }
+    if (t->cap)
+        ck_assert_int_eq(futurl_request_set_max_response_bytes(r, t->cap), FUTURL_OK);
+    if (t->chunk_abort)
+        ck_assert_int_eq(futurl_request_on_chunk(r, abort_chunk, NULL), FUTURL_OK);
+    if (t->progress_abort)
+        ck_assert_int_eq(futurl_request_on_progress(r, abort_progress, NULL), FUTURL_OK);
+    if (t->timeout_ms)
+        ck_assert_int_eq(futurl_request_set_timeout(r, t->timeout_ms), FUTURL_OK);
+    futurl_future *f = NULL;
+    ck_assert_int_eq(futurl_client_submit(c, r, &f), FUTURL_OK);
+    if (t->cancel_after_ms) {
+        support_sleep_ms(t->cancel_after_ms);
+        ck_assert_int_eq(futurl_future_cancel(f), 1);
+    }
+    futurl_future_wait(f);
+    ck_assert_msg(futurl_future_status(f) == t->want, "%s: %s (%s), want %s", t->what,
+                  futurl_err_name(futurl_future_status(f)), futurl_future_errmsg(f),
+                  futurl_err_name(t->want));
+    futurl_future_free(f);
+
+    /* Late bytes have arrived by now (the extra answers come after 30 ms,
+     * a smuggled one at once). */
+    support_sleep_ms(150);
+    f = get_own(c, "after-1");
+    long opened = futurl_response_new_connections(futurl_future_response(f));
+    ck_assert_msg(opened == t->new_connection,
+                  "%s: the next request opened %ld connections, want %d", t->what, opened,
+                  t->new_connection);
+    futurl_future_free(f);
+    f = get_own(c, "after-2"); /* and that one is kept */
+    ck_assert_int_eq(futurl_response_new_connections(futurl_future_response(f)), 0);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* ---------------------------- issue 14, defect 7: refused by the call */
+
+/* A string of exactly len bytes: prefix, then fill. The caller frees it. */
+static char *filled(const char *prefix, size_t len, char fill) {
+    size_t n = strlen(prefix);
+    ck_assert_uint_ge(len, n);
+    char *s = malloc(len + 1);
+    ck_assert_ptr_nonnull(s);
+    memcpy(s, prefix, n);
+    memset(s + n, fill, len - n);
+    s[len] = '\0';
+    return s;
+}
+
+/* libcurl 7.88 refuses option strings longer than this at setopt. */
+#define CURL_MAX_INPUT 8000000u
+
+/* Submit r on c; if that is accepted, wait and say in later how the
+ * request ended. Returns what submit said. */
+static futurl_status submit_and_tell(futurl_client *c, futurl_request *r, char *later,
+                                     size_t n) {
+    futurl_future *f = NULL;
+    futurl_status st = futurl_client_submit(c, r, &f);
+    if (st == FUTURL_OK) {
+        futurl_future_wait(f);
+        snprintf(later, n, "the request ended %s: %.100s",
+                 futurl_err_name(futurl_future_status(f)), futurl_future_errmsg(f));
+        futurl_future_free(f);
+    } else {
+        ck_assert_ptr_null(f);
+    }
+    return st;
+}
+
+/* Make a client from o; if that succeeds (the old behaviour), run one
+ * GET /echo on it and say in later how it ended. */
+static futurl_status try_create(futurl_client_options *o, char *later, size_t n) {
+    futurl_client *c = NULL;
+    futurl_status st = futurl_client_create(o, &c);
+    if (st == FUTURL_OK) {
+        futurl_status sub = submit_and_tell(c, support_request("GET", "/echo"), later, n);
+        if (sub != FUTURL_OK)
+            snprintf(later, n, "submit said %s", futurl_err_name(sub));
+        futurl_client_destroy(c);
+    } else {
+        ck_assert_ptr_null(c);
+    }
+    return st;
+}
+
+/* If r was made (st is FUTURL_OK: the old behaviour), submit it on a
+ * one-worker client of the fault server and say in later how it ended.
+ * Returns st. */
+static futurl_status try_request(futurl_status st, futurl_request *r, char *later,
+                                 size_t n) {
+    if (r == NULL)
+        return st;
+    futurl_client *c = support_client(fault.url, 1, 1);
+    futurl_status sub = submit_and_tell(c, r, later, n);
+    if (sub != FUTURL_OK)
+        snprintf(later, n, "submit said %s", futurl_err_name(sub));
+    futurl_client_destroy(c);
+    return st;
+}
+
+/* ---- client options */
+
+static futurl_status bad_string_option(size_t offset, const char *prefix, size_t len,
+                                       char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char *v = filled(prefix, len, 'a');
+    *(const char **)(void *)((char *)&o + offset) = v;
+    if (offset == offsetof(futurl_client_options, password))
+        o.username = "user";
+    futurl_status st = try_create(&o, later, n);
+    free(v);
+    return st;
+}
+
+#define BAD_STRING(name, field, prefix, len)                                             \
+    static futurl_status name(char *later, size_t n) {                                   \
+        return bad_string_option(offsetof(futurl_client_options, field), prefix, len,    \
+                                 later, n);                                              \
+    }
+BAD_STRING(proxy_too_long, proxy, "http://", FUTURL_MAX_URL_LENGTH + 1)
+BAD_STRING(base_url_too_long, base_url, "http://127.0.0.1/", FUTURL_MAX_URL_LENGTH + 1)
+BAD_STRING(user_agent_8m, user_agent, "", CURL_MAX_INPUT + 1)
+BAD_STRING(user_agent_too_long, user_agent, "", FUTURL_MAX_OPTION_LENGTH + 1)
+BAD_STRING(bearer_8m, bearer_token, "", CURL_MAX_INPUT + 1)
+BAD_STRING(username_8m, username, "", CURL_MAX_INPUT + 1)
+BAD_STRING(password_8m, password, "", CURL_MAX_INPUT + 1)
+BAD_STRING(password_too_long, password, "", FUTURL_MAX_OPTION_LENGTH + 1)
+BAD_STRING(ca_file_8m, ca_file, "/", CURL_MAX_INPUT + 1)
+BAD_STRING(ca_path_8m, ca_path, "/", CURL_MAX_INPUT + 1)
+BAD_STRING(client_cert_8m, client_cert, "/", CURL_MAX_INPUT + 1)
+BAD_STRING(client_key_too_long, client_key, "/", FUTURL_MAX_OPTION_LENGTH + 1)
+
+static futurl_status proxy_literal(const char *proxy, char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    o.proxy = proxy;
+    return try_create(&o, later, n);
+}
+static futurl_status proxy_crlf(char *later, size_t n) {
+    return proxy_literal("http://127.0.0.1:1\r\n", later, n);
+}
+static futurl_status proxy_space(char *later, size_t n) {
+    return proxy_literal("http://127.0.0.1:1 x", later, n);
+}
+static futurl_status proxy_del(char *later, size_t n) {
+    return proxy_literal("http://127.0.0.1\x7f:1", later, n);
+}
+
+static futurl_status cookie_4097(char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char *v = filled("big=", 4097, 'c'); /* "big=ccc…": 4097 bytes as sent */
+    o.cookies = v;
+    futurl_status st = try_create(&o, later, n);
+    free(v);
+    return st;
+}
+
+static futurl_status cookies_over_4096_in_all(char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char *a = filled("a=", 3000, 'x'), v[4200];
+    snprintf(v, sizeof v, "%s; b=%.1093d", a, 0); /* 3000 + "; " + 1095 = 4096 + 1 */
+    free(a);
+    ck_assert_uint_eq(strlen(v), 4097);
+    o.cookies = v;
+    return try_create(&o, later, n);
+}
+
+static futurl_status cookies_51(char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char v[1024] = "";
+    for (int i = 0; i <= (int)FUTURL_MAX_COOKIES; i++)
+        snprintf(v + strlen(v), sizeof v - strlen(v), "%sc%d=1", i ? "; " : "", i);
+    o.cookies = v;
+    return try_create(&o, later, n);
+}
+
+static futurl_status default_headers_over(size_t each, char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char *one = filled("X-One: ", each, 'h'), *two = filled("X-Two: ", each, 'h');
+    const char *headers[] = {one, two, NULL};
+    o.headers = headers;
+    futurl_status st = try_create(&o, later, n);
+    free(one);
+    free(two);
+    return st;
+}
+static futurl_status default_headers_2m(char *later, size_t n) {
+    return default_headers_over(1000000, later, n);
+}
+static futurl_status default_headers_just_over(char *later, size_t n) {
+    /* Two lines with CRLF: 2 * (each + 2) = FUTURL_MAX_HEADER_BYTES + 2. */
+    return default_headers_over(FUTURL_MAX_HEADER_BYTES / 2 - 1, later, n);
+}
+
+/* ---- requests */
+
+static futurl_status url_of(size_t len, char *later, size_t n) {
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/echo?x=", fault.url);
+    char *url = filled(prefix, len, 'u');
+    futurl_request *r = NULL;
+    futurl_status st = futurl_request_new("GET", url, &r);
+    free(url);
+    return try_request(st, r, later, n);
+}
+static futurl_status url_8m(char *later, size_t n) {
+    return url_of(8u << 20, later, n);
+}
+static futurl_status url_1100k(char *later, size_t n) {
+    return url_of(1100000, later, n);
+}
+static futurl_status url_just_over(char *later, size_t n) {
+    return url_of(FUTURL_MAX_URL_LENGTH + 1, later, n);
+}
+
+static futurl_status method_of(size_t len, char *later, size_t n) {
+    char *m = filled("", len, 'M');
+    futurl_request *r = NULL;
+    futurl_status st = futurl_request_new(m, "/echo", &r);
+    free(m);
+    return try_request(st, r, later, n);
+}
+static futurl_status method_1100k(char *later, size_t n) {
+    return method_of(1100000, later, n);
+}
+static futurl_status method_just_over(char *later, size_t n) {
+    return method_of(FUTURL_MAX_METHOD_LENGTH + 1, later, n);
+}
+
+static futurl_status header_2m(char *later, size_t n) {
+    futurl_request *r = support_request("GET", "/echo");
+    char *v = filled("", 2000000, 'v');
+    futurl_status st = futurl_request_set_header(r, "X-Big", v);
+    free(v);
+    return try_request(st, r, later, n);
+}
+
+/* Headers of 32 KiB each: the fifth passes FUTURL_MAX_HEADER_BYTES. The
+ * refused call leaves the request as it was, and so do replacements that
+ * keep the total within it. */
+static futurl_status headers_add_up(char *later, size_t n) {
+    futurl_request *r = support_request("GET", "/echo");
+    char *v = filled("", 32 * 1024 - 32, 'v'), name[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "X-H%d", i);
+        ck_assert_int_eq(futurl_request_add_header(r, name, v), FUTURL_OK);
+    }
+    ck_assert_int_eq(futurl_request_set_header(r, "X-H0", v), FUTURL_OK); /* replaces */
+    futurl_status st = futurl_request_add_header(r, "X-H4", v);
+    if (st == FUTURL_EHEADER) {
+        /* Room is made by a replacement, or by removing. */
+        ck_assert_int_eq(futurl_request_set_header(r, "X-H3", "short"), FUTURL_OK);
+        ck_assert_int_eq(futurl_request_add_header(r, "X-H4", v), FUTURL_OK);
+        ck_assert_int_eq(futurl_request_add_header(r, "X-H5", v), FUTURL_EHEADER);
+    }
+    free(v);
+    return try_request(st, r, later, n);
+}
+
+static futurl_status joined_url_too_long(char *later, size_t n) {
+    char *rel = filled("/echo?x=", FUTURL_MAX_URL_LENGTH - 8, 'u');
+    futurl_request *r = NULL;
+    ck_assert_int_eq(futurl_request_new("GET", rel, &r), FUTURL_OK); /* alone: fits */
+    free(rel);
+    futurl_client *c = support_client(fault.url, 1, 1); /* + "http://127.0.0.1:PORT" */
+    futurl_status st = submit_and_tell(c, r, later, n);
+    futurl_client_destroy(c);
+    return st;
+}
+
+static futurl_status params_too_long(char *later, size_t n) {
+    futurl_request *r = support_request("GET", "/echo");
+    char *v = filled("", FUTURL_MAX_URL_LENGTH / 2, 'p');
+    ck_assert_int_eq(futurl_request_add_param(r, "a", v), FUTURL_OK);
+    ck_assert_int_eq(futurl_request_add_param(r, "b", v), FUTURL_OK);
+    free(v);
+    futurl_client *c = support_client(fault.url, 1, 1);
+    futurl_status st = submit_and_tell(c, r, later, n);
+    futurl_client_destroy(c);
+    return st;
+}
+
+/* A 4096-byte static cookie and a URL that leaves it no room under
+ * libcurl's 8190-byte head: libcurl would send the request without it. */
+static futurl_status cookie_crowded_out(char *later, size_t n) {
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    char *cookie = filled("big=", FUTURL_MAX_COOKIE_BYTES, 'c');
+    o.cookies = cookie;
+    futurl_client *c = support_client_opts(&o, NULL);
+    char *path = filled("/echo?x=", 4500, 'u');
+    futurl_future *f = NULL;
+    futurl_status st = futurl_get(c, path, &f);
+    free(path);
+    if (st == FUTURL_OK) {
+        futurl_future_wait(f);
+        const char *sent = futurl_future_status(f) == FUTURL_OK
+                               ? support_json_str(support_json(f), "headers", "Cookie")
+                               : NULL;
+        snprintf(later, n, "the request ended %s, Cookie %s sent",
+                 futurl_err_name(futurl_future_status(f)),
+                 sent && strcmp(sent, cookie) == 0 ? "was" : "was NOT");
+        futurl_future_free(f);
+    }
+    free(cookie);
+    futurl_client_destroy(c);
+    return st;
+}
+
+static const struct bad_input {
+    const char *what;
+    futurl_status (*attempt)(char *later, size_t n);
+    futurl_status want;
+} bad_inputs[] = {
+    {"proxy with CR LF", proxy_crlf, FUTURL_EURL},
+    {"proxy with a space", proxy_space, FUTURL_EURL},
+    {"proxy with DEL", proxy_del, FUTURL_EURL},
+    {"proxy over FUTURL_MAX_URL_LENGTH", proxy_too_long, FUTURL_EURL},
+    {"base_url over FUTURL_MAX_URL_LENGTH", base_url_too_long, FUTURL_EURL},
+    {"user_agent over 8,000,000 bytes", user_agent_8m, FUTURL_EHEADER},
+    {"user_agent over FUTURL_MAX_OPTION_LENGTH", user_agent_too_long, FUTURL_EHEADER},
+    {"bearer_token over 8,000,000 bytes", bearer_8m, FUTURL_EHEADER},
+    {"username over 8,000,000 bytes", username_8m, FUTURL_EINVAL},
+    {"password over 8,000,000 bytes", password_8m, FUTURL_EINVAL},
+    {"password over FUTURL_MAX_OPTION_LENGTH", password_too_long, FUTURL_EINVAL},
+    {"ca_file over 8,000,000 bytes", ca_file_8m, FUTURL_EINVAL},
+    {"ca_path over 8,000,000 bytes", ca_path_8m, FUTURL_EINVAL},
+    {"client_cert over 8,000,000 bytes", client_cert_8m, FUTURL_EINVAL},
+    {"client_key over FUTURL_MAX_OPTION_LENGTH", client_key_too_long, FUTURL_EINVAL},
+    {"a static cookie of 4097 bytes", cookie_4097, FUTURL_EHEADER},
+    {"static cookies of 4097 bytes in all", cookies_over_4096_in_all, FUTURL_EHEADER},
+    {"51 static cookies", cookies_51, FUTURL_EHEADER},
+    {"default headers of 2 MB", default_headers_2m, FUTURL_EHEADER},
+    {"default headers just over FUTURL_MAX_HEADER_BYTES", default_headers_just_over,
+     FUTURL_EHEADER},
+    {"an 8 MiB URL", url_8m, FUTURL_EURL},
+    {"a 1.1 MB URL (over libcurl's 1 MiB request head)", url_1100k, FUTURL_EURL},
+    {"a URL over FUTURL_MAX_URL_LENGTH", url_just_over, FUTURL_EURL},
+    {"a 1.1 MB method", method_1100k, FUTURL_EMETHOD},
+    {"a method over FUTURL_MAX_METHOD_LENGTH", method_just_over, FUTURL_EMETHOD},
+    {"a 2 MB header value", header_2m, FUTURL_EHEADER},
+    {"headers adding up past FUTURL_MAX_HEADER_BYTES", headers_add_up, FUTURL_EHEADER},
+    {"a relative URL too long once joined (at submit)", joined_url_too_long, FUTURL_EURL},
+    {"parameters making the URL too long (at submit)", params_too_long, FUTURL_EURL},
+    {"a URL leaving the static cookie no room (at submit)", cookie_crowded_out,
+     FUTURL_EURL},
+};
+#define N_BAD_INPUTS (int)(sizeof bad_inputs / sizeof bad_inputs[0])
+
+/* Each bad input is refused by the call that takes it, with its code; on
+ * failure the message says what became of it instead. */
+START_TEST(test_bad_input_refused_by_the_call) {
+    const struct bad_input *b = &bad_inputs[_i];
+    char later[256] = "";
+    futurl_status st = b->attempt(later, sizeof later);
+    ck_assert_msg(st == b->want, "%s: the call said %s%s%s, want %s", b->what,
+                  futurl_err_name(st), later[0] ? ", then " : "", later,
+                  futurl_err_name(b->want));
+}
+END_TEST
+
+/* A cap of 2^63 bytes or more means no cap, at create and per request. */
+START_TEST(test_huge_size_cap_means_none) {
+    size_t caps[] = {SIZE_MAX, (size_t)1 << 63};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        futurl_client_options o;
+        support_client_options(&o, fault.url, 1, 1);
+        o.max_response_bytes = caps[i];
+        futurl_client *c = NULL;
+        futurl_status st = futurl_client_create(&o, &c);
+        ck_assert_msg(st == FUTURL_OK, "create with max_response_bytes %zu: %s", caps[i],
+                      futurl_err_name(st));
+        futurl_future *f = support_get_ok(c, "/trickle?bytes=3000&interval_ms=0");
+        ck_assert_uint_eq(futurl_response_bytes(futurl_future_response(f)), 3000);
+        futurl_future_free(f);
+        futurl_client_destroy(c);
+
+        /* Per request, also over a client cap that would refuse the body. */
+        support_client_options(&o, fault.url, 1, 1);
+        o.max_response_bytes = 100;
+        c = support_client_opts(&o, NULL);
+        futurl_request *r = support_request("GET", "/trickle?bytes=3000&interval_ms=0");
+        ck_assert_int_eq(futurl_request_set_max_response_bytes(r, caps[i]), FUTURL_OK);
+        f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
+        ck_assert_uint_eq(futurl_response_bytes(futurl_future_response(f)), 3000);
+        futurl_future_free(f);
+        /* the client's cap again */
+        f = support_get(c, "/trickle?bytes=3000&interval_ms=0");
+        support_assert_status(f, FUTURL_ETOOLARGE);
+        futurl_future_free(f);
+        futurl_client_destroy(c);
+    }
+}
+END_TEST
+
+/* RFC 6265 section 6.1: a cookie of 4096 bytes works. It arrives whole at
+ * httpbin's /cookies, and at the fault server with the longest URL the
+ * submit check lets through (and one a little shorter). */
+START_TEST(test_static_cookie_of_4096_bytes) {
+    char *cookie = filled("big=", FUTURL_MAX_COOKIE_BYTES, 'c');
+    futurl_client_options o;
+    support_client_options(&o, httpbin.url, 1, 1);
+    o.cookies = cookie;
+    futurl_client *c = support_client_opts(&o, NULL);
+    futurl_future *f = support_get_ok(c, "/cookies");
+    const char *got = support_json_str(support_json(f), "cookies", "big");
+    ck_assert_msg(got != NULL && strcmp(got, cookie + 4) == 0,
+                  "httpbin got cookie big of %zu bytes, want %zu", got ? strlen(got) : 0,
+                  strlen(cookie + 4));
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+
+    support_client_options(&o, fault.url, 1, 1);
+    o.cookies = cookie;
+    c = support_client_opts(&o, NULL);
+    size_t lo = 10, hi = 9000; /* path lengths: accepted, refused */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        char *path = filled("/echo?x=", mid, 'u');
+        futurl_request *r = support_request("GET", path);
+        free(path);
+        futurl_status st = futurl_client_submit(c, r, &f);
+        if (st == FUTURL_OK) {
+            futurl_future_wait(f);
+            futurl_future_free(f);
+            lo = mid;
+        } else {
+            ck_assert_int_eq(st, FUTURL_EURL);
+            hi = mid;
+        }
+    }
+    fprintf(stderr, "a 4096-byte static cookie fits with paths up to %zu bytes\n", lo);
+    ck_assert_uint_gt(lo, 3000);
+    size_t lens[] = {lo, lo - 100};
+    for (size_t i = 0; i < 2; i++) {
+        char *path = filled("/echo?x=", lens[i], 'u');
+        f = support_get_ok(c, path);
+        free(path);
+        const char *sent = echo_header(f, "Cookie");
+        ck_assert_msg(sent != NULL && strcmp(sent, cookie) == 0,
+                      "path of %zu bytes: Cookie of %zu bytes arrived, want %zu", lens[i],
+                      sent ? strlen(sent) : 0, strlen(cookie));
+        futurl_future_free(f);
+    }
+    futurl_client_destroy(c);
+    free(cookie);
+}
+END_TEST
+
+/* Every maximum at once is still a request libcurl sends and the server
+ * gets whole: the limits together fit libcurl's 1 MiB request head. */
+START_TEST(test_all_maxima_at_once) {
+    char *ua = filled("", FUTURL_MAX_OPTION_LENGTH, 'a');
+    char *user = filled("", FUTURL_MAX_OPTION_LENGTH, 'u');
+    char *pass = filled("", FUTURL_MAX_OPTION_LENGTH, 'p');
+    /* Default headers: FUTURL_MAX_HEADER_BYTES with CRLFs, in 4 lines. */
+    char *dh[5];
+    for (int i = 0; i < 4; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "X-D%d: ", i);
+        dh[i] = filled(prefix, FUTURL_MAX_HEADER_BYTES / 4 - 2, 'd');
+    }
+    dh[4] = NULL;
+    futurl_client_options o;
+    support_client_options(&o, fault.url, 1, 1);
+    o.user_agent = ua;
+    o.username = user;
+    o.password = pass;
+    o.headers = (const char *const *)dh;
+    futurl_client *c = support_client_opts(&o, NULL);
+
+    char *method = filled("", FUTURL_MAX_METHOD_LENGTH, 'M');
+    char *url = filled(fault.url, FUTURL_MAX_URL_LENGTH, 'u');
+    memcpy(url + strlen(fault.url), "/echo?x=", 8);
+    futurl_request *r = NULL;
+    ck_assert_int_eq(futurl_request_new(method, url, &r), FUTURL_OK);
+    /* The request's own headers: FUTURL_MAX_HEADER_BYTES, less the
+     * Content-Type the body brings, in 4 lines. */
+    size_t own = FUTURL_MAX_HEADER_BYTES - (sizeof "Content-Type: text/plain\r\n" - 1);
+    for (int i = 0; i < 4; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "X-R%d", i);
+        size_t line = own / 4 + (i == 3 ? own % 4 : 0);
+        char *v = filled("", line - strlen(name) - 4, 'r');
+        ck_assert_int_eq(futurl_request_add_header(r, name, v), FUTURL_OK);
+        free(v);
+    }
+    char *body =
+        filled("", 64 * 1024 - 1, 'b'); /* the largest libcurl puts in the head */
+    ck_assert_int_eq(futurl_request_set_body(r, body, strlen(body), "text/plain"),
+                     FUTURL_OK);
+    ck_assert_int_eq(futurl_request_add_header(r, "X", ""), FUTURL_EHEADER); /* full */
+    futurl_future *f = support_run(c, r);
+    support_assert_status(f, FUTURL_OK);
+    const cJSON *j = support_json(f);
+    support_assert_str_or_null(support_json_str(j, "method", NULL), method);
+    ck_assert_uint_eq(strlen(support_json_str(j, "query", NULL)),
+                      FUTURL_MAX_URL_LENGTH - strlen(fault.url) - strlen("/echo?"));
+    ck_assert_uint_eq(strlen(support_json_str(j, "headers", "User-Agent")),
+                      FUTURL_MAX_OPTION_LENGTH);
+    ck_assert_uint_eq(strlen(support_json_str(j, "headers", "X-R3")),
+                      own / 4 + own % 4 - 8);
+    ck_assert_uint_eq(strlen(support_json_str(j, "headers", "X-D3")),
+                      FUTURL_MAX_HEADER_BYTES / 4 - 8);
+    ck_assert_int_eq(support_json_int(j, "body_length"), 64 * 1024 - 1);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+    free(body);
+    free(url);
+    free(method);
+    for (int i = 0; i < 4; i++)
+        free(dh[i]);
+    free(pass);
+    free(user);
+    free(ua);
+}
+END_TEST
+
+/* -------------------------- issue 14: cancel's answer agrees with the end */
+
+typedef struct body_seen {
+    atomic_int seen;
+} body_seen;
+
+static int note_body(const char *data, size_t len, void *ud) {
+    (void)data;
+    (void)len;
+    atomic_store(&((body_seen *)ud)->seen, 1);
+    return 0;
+}
+
+/* Cancel fast requests as they end, thousands of times: for an HTTP future
+ * futurl_future_cancel() returns 1 exactly when it ends CANCELLED. Half the
+ * cancels come the moment the body has arrived (the transfer is ending:
+ * the race the old code lost, returning 1 for a future that ended DONE),
+ * the others after a short spin from submit. */
+START_TEST(test_cancel_agrees_with_outcome) {
+    long n = support_under_valgrind() ? 100 : 3000;
+    futurl_client *c = support_client(fault.url, 2, 1);
+    long won = 0, lost = 0, cancelled_after_body = 0;
+    for (long i = 0; i < n; i++) {
+        body_seen b = {0};
+        futurl_request *r = support_request("GET", "/ok");
+        ck_assert_int_eq(futurl_request_on_chunk(r, note_body, &b), FUTURL_OK);
+        futurl_future *f = NULL;
+        ck_assert_int_eq(futurl_client_submit(c, r, &f), FUTURL_OK);
+        if (i % 2 == 0) {
+            while (!atomic_load(&b.seen) && !futurl_future_done(f))
+                ;
+        } else {
+            for (volatile long k = 0; k < (i * 7919) % 20000; k++)
+                ;
+        }
+        int took = futurl_future_cancel(f);
+        futurl_future_wait(f);
+        futurl_state s = futurl_future_state(f);
+        ck_assert_msg((took == 1) == (s == FUTURL_CANCELLED),
+                      "round %ld: cancel returned %d, the future ended %s (%s)", i, took,
+                      s == FUTURL_DONE     ? "DONE"
+                      : s == FUTURL_FAILED ? "FAILED"
+                                           : "CANCELLED",
+                      futurl_future_errmsg(f));
+        if (took) {
+            won++;
+            const futurl_response *resp = futurl_future_response(f);
+            if (atomic_load(&b.seen) && resp != NULL &&
+                futurl_response_status(resp) == 200)
+                cancelled_after_body++; /* its response stays readable */
+        } else {
+            lost++;
+            ck_assert_int_eq(futurl_future_status(f), FUTURL_OK);
+        }
+        futurl_future_free(f);
+    }
+    fprintf(stderr,
+            "cancel vs completion, %ld rounds: cancel won %ld (%ld after the "
+            "whole body had arrived), completion won %ld\n",
+            n, won, cancelled_after_body, lost);
+    futurl_client_stats st;
+    ck_assert_int_eq(futurl_client_get_stats(c, &st), FUTURL_OK);
+    ck_assert_uint_eq(st.cancelled, (uint64_t)won);
+    ck_assert_uint_eq(st.succeeded, (uint64_t)lost);
+    futurl_client_destroy(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ suite */
+
+/* A test case of s with the three loopback servers as its fixture. */
+static TCase *loopback_tcase(Suite *s, const char *name, int timeout_s) {
+    TCase *tc = tcase_create(name);
+    tcase_add_unchecked_fixture(tc, start_servers, stop_servers);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(s, tc);
+    return tc;
+}
 
 static Suite *transport_suite(void) {
     Suite *s = suite_create("transport");
@@ -1391,7 +2280,23 @@ static Suite *transport_suite(void) {
     tcase_add_test(tc, test_huge_headers_not_retried);
     tcase_add_test(tc, test_static_cookies_stay_home);
     tcase_add_test(tc, test_get_with_body_stays_get);
+    tcase_add_test(tc, test_body_with_any_method);
+    tcase_add_test(tc, test_bare_cr_in_response_header);
     suite_add_tcase(s, tc);
+
+    TCase *tc_framing = loopback_tcase(s, "framing", 30);
+    tcase_add_test(tc_framing, test_lying_content_length_refused);
+    tcase_add_test(tc_framing, test_framing_headers_refused);
+    tcase_add_loop_test(tc_framing, test_no_answer_out_of_step, 0, N_INCIDENTS);
+
+    TCase *tc_inputs = loopback_tcase(s, "inputs", 30);
+    tcase_add_loop_test(tc_inputs, test_bad_input_refused_by_the_call, 0, N_BAD_INPUTS);
+    tcase_add_test(tc_inputs, test_huge_size_cap_means_none);
+    tcase_add_test(tc_inputs, test_static_cookie_of_4096_bytes);
+    tcase_add_test(tc_inputs, test_all_maxima_at_once);
+
+    TCase *tc_races = loopback_tcase(s, "races", 120);
+    tcase_add_test(tc_races, test_cancel_agrees_with_outcome);
 
     TCase *tc_h2 = tcase_create("http2");
     tcase_add_unchecked_fixture(tc_h2, start_h2, stop_h2);

@@ -2,7 +2,8 @@
  * test/test_wait.c — waiting on many futures: gather (counts, deadline,
  * cancel-on-error, cancel-on-timeout), wait-any (first completed, first
  * failed, deadline) and the as-completed iterator (completion order,
- * already-finished first, deadline, exhaustion). Time bounds are loose.
+ * already-finished first, deadline, exhaustion); a wait's FUTURL_EPENDING
+ * against a FUTURL_ETIMEDOUT outcome. Time bounds are loose.
  */
 #include "support.h"
 
@@ -25,10 +26,11 @@ static futurl_status job_timed(futurl_job *job, void *arg, void **result) {
     return ms < 0 ? FUTURL_EJOB : FUTURL_OK;
 }
 
-static void submit_all(futurl_executor *ex, const long *ms, size_t n, futurl_future **fs) {
+static void submit_all(futurl_executor *ex, const long *ms, size_t n,
+                       futurl_future **fs) {
     for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(futurl_executor_submit(ex, job_timed, (void *)(intptr_t)ms[i], NULL,
-                                                NULL, &fs[i]),
+        ck_assert_int_eq(futurl_executor_submit(ex, job_timed, (void *)(intptr_t)ms[i],
+                                                NULL, NULL, &fs[i]),
                          FUTURL_OK);
 }
 
@@ -63,7 +65,7 @@ START_TEST(gather_deadline) {
     submit_all(ex, ms, 2, fs);
     futurl_gather_counts c;
     double t0 = support_now();
-    ck_assert_int_eq(futurl_gather(fs, 2, 200, 0, &c), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_gather(fs, 2, 200, 0, &c), FUTURL_EPENDING);
     double dt = support_now() - t0;
     ck_assert_double_ge(dt, 0.19);
     ck_assert_double_lt(dt, 3.0 * support_slack());
@@ -83,7 +85,8 @@ START_TEST(gather_cancel_on_timeout) {
     submit_all(ex, ms, 3, fs);
     futurl_gather_counts c;
     double t0 = support_now();
-    ck_assert_int_eq(futurl_gather(fs, 3, 200, FUTURL_CANCEL_ON_TIMEOUT, &c), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_gather(fs, 3, 200, FUTURL_CANCEL_ON_TIMEOUT, &c),
+                     FUTURL_ETIMEDOUT);
     ck_assert_double_lt(support_now() - t0, 3.0 * support_slack());
     ck_assert_uint_eq(c.ok, 1);
     ck_assert_uint_eq(c.cancelled, 2);
@@ -117,7 +120,8 @@ START_TEST(gather_bad_arguments) {
     ck_assert_int_eq(futurl_gather(NULL, 0, 0, 0, NULL), FUTURL_OK);
     ck_assert_int_eq(futurl_gather(fs, 0, 0, 99, NULL), FUTURL_EINVAL);
     size_t idx = 7;
-    ck_assert_int_eq(futurl_wait_any(NULL, 0, 0, FUTURL_FIRST_COMPLETED, &idx), FUTURL_EINVAL);
+    ck_assert_int_eq(futurl_wait_any(NULL, 0, 0, FUTURL_FIRST_COMPLETED, &idx),
+                     FUTURL_EINVAL);
     ck_assert_uint_eq(idx, 0);
     futurl_as_completed *it = (futurl_as_completed *)fs;
     ck_assert_int_eq(futurl_as_completed_new(fs, 1, 0, &it), FUTURL_EINVAL);
@@ -133,7 +137,8 @@ START_TEST(wait_any_first_completed) {
     futurl_future *fs[3];
     submit_all(ex, ms, 3, fs);
     size_t idx = 99;
-    ck_assert_int_eq(futurl_wait_any(fs, 3, 10000, FUTURL_FIRST_COMPLETED, &idx), FUTURL_OK);
+    ck_assert_int_eq(futurl_wait_any(fs, 3, 10000, FUTURL_FIRST_COMPLETED, &idx),
+                     FUTURL_OK);
     ck_assert_uint_eq(idx, 1);
     ck_assert_int_eq(futurl_future_done(fs[0]), 0);
     futurl_future_cancel(fs[0]);
@@ -172,13 +177,73 @@ START_TEST(wait_any_deadline) {
     submit_all(ex, ms, 1, fs);
     size_t idx = 99;
     double t0 = support_now();
-    ck_assert_int_eq(futurl_wait_any(fs, 1, 100, FUTURL_FIRST_COMPLETED, &idx), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_wait_any(fs, 1, 100, FUTURL_FIRST_COMPLETED, &idx),
+                     FUTURL_EPENDING);
     double dt = support_now() - t0;
     ck_assert_double_ge(dt, 0.095);
     ck_assert_double_lt(dt, 2.0 * support_slack());
     ck_assert_uint_eq(idx, 1);
     futurl_future_cancel(fs[0]);
     free_all(fs, 1);
+    futurl_executor_destroy(ex);
+}
+END_TEST
+
+/* ------------------------------------------------- outcome versus pending */
+
+static futurl_status job_times_out(futurl_job *job, void *arg, void **result) {
+    (void)job, (void)arg, (void)result;
+    return FUTURL_ETIMEDOUT; /* as a request whose deadline passed */
+}
+
+/* A future whose outcome is FUTURL_ETIMEDOUT is finished: no wait reports
+ * it as pending, and the unfinished one is FUTURL_EPENDING from every wait,
+ * so the return value alone tells the two apart (issue #18). */
+START_TEST(timed_out_outcome_is_not_pending) {
+    futurl_executor *ex = support_executor(2, 0);
+    futurl_future *fs[2]; /* [0] ends FUTURL_ETIMEDOUT, [1] runs 5 s */
+    ck_assert_int_eq(futurl_executor_submit(ex, job_times_out, NULL, NULL, NULL, &fs[0]),
+                     FUTURL_OK);
+    long ms[] = {5000};
+    submit_all(ex, ms, 1, &fs[1]);
+
+    ck_assert_int_eq(futurl_future_wait_for(fs[0], 10000), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_future_done(fs[0]), 1);
+    ck_assert_int_eq(futurl_future_state(fs[0]), FUTURL_FAILED);
+    ck_assert_int_eq(futurl_future_wait_for(fs[0], 0), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_future_wait_for(fs[1], 0), FUTURL_EPENDING);
+    ck_assert_int_eq(futurl_future_wait_for(fs[1], 20), FUTURL_EPENDING);
+    ck_assert_int_eq(futurl_future_status(fs[1]), FUTURL_EPENDING);
+
+    /* The waits on many: the finished one counts as finished. */
+    futurl_gather_counts c;
+    ck_assert_int_eq(futurl_gather(fs, 1, 0, 0, &c), FUTURL_OK);
+    ck_assert_uint_eq(c.failed, 1);
+    ck_assert_int_eq(futurl_gather(fs, 2, 20, 0, &c), FUTURL_EPENDING);
+    ck_assert_uint_eq(c.failed, 1);
+    ck_assert_uint_eq(c.pending, 1);
+    size_t idx = 99;
+    ck_assert_int_eq(futurl_wait_any(fs, 2, 0, FUTURL_FIRST_COMPLETED, &idx), FUTURL_OK);
+    ck_assert_uint_eq(idx, 0);
+    ck_assert_int_eq(futurl_wait_any(fs + 1, 1, 20, FUTURL_FIRST_COMPLETED, &idx),
+                     FUTURL_EPENDING);
+    ck_assert_uint_eq(idx, 1);
+    futurl_as_completed *it;
+    ck_assert_int_eq(futurl_as_completed_new(fs, 2, 20, &it), FUTURL_OK);
+    futurl_future *f;
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_OK);
+    ck_assert_ptr_eq(f, fs[0]);
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_EPENDING);
+    ck_assert_ptr_null(f);
+    futurl_as_completed_free(it);
+
+    /* The deadline that ends the rest: FUTURL_ETIMEDOUT, nothing pending. */
+    ck_assert_int_eq(futurl_gather(fs, 2, 20, FUTURL_CANCEL_ON_TIMEOUT, &c),
+                     FUTURL_ETIMEDOUT);
+    ck_assert_uint_eq(c.failed, 1);
+    ck_assert_uint_eq(c.cancelled, 1);
+    ck_assert_uint_eq(c.pending, 0);
+    free_all(fs, 2);
     futurl_executor_destroy(ex);
 }
 END_TEST
@@ -223,12 +288,19 @@ START_TEST(as_completed_deadline) {
     ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_OK);
     ck_assert_uint_eq(idx, 0);
     double t0 = support_now();
-    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_ETIMEDOUT);
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_EPENDING);
     ck_assert_double_lt(support_now() - t0, 2.0 * support_slack());
-    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_ETIMEDOUT); /* stays */
-    /* Freeing the iterator before the futures finish is fine. */
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_EPENDING); /* stays */
+    ck_assert_ptr_null(f);
+    /* Past the deadline a future that finishes is still yielded, at once. */
+    ck_assert_int_eq(futurl_future_cancel(fs[1]), 1);
+    ck_assert_int_eq(futurl_future_wait(fs[1]), FUTURL_ECANCELED);
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_OK);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_ptr_eq(f, fs[1]);
+    ck_assert_int_eq(futurl_as_completed_next(it, &f, &idx), FUTURL_EEXHAUSTED);
     futurl_as_completed_free(it);
-    futurl_future_cancel(fs[1]);
     free_all(fs, 2);
     futurl_executor_destroy(ex);
 }
@@ -284,6 +356,7 @@ static Suite *wait_suite(void) {
     tcase_add_test(tc, wait_any_first_completed);
     tcase_add_test(tc, wait_any_first_failed);
     tcase_add_test(tc, wait_any_deadline);
+    tcase_add_test(tc, timed_out_outcome_is_not_pending);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("as_completed");
