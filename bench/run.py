@@ -6,15 +6,18 @@ port from a config generated in a temporary directory, then for each
 scenario runs every implementation as its own process, one run per
 implementation per round, rotating their order every round. It reports
 the median over the rounds and the ratio to the scenario's baseline measured
-in the same run (raw for S1-S3, the minimal hand-off for S4), prints a
-table and the machine, writes the results as JSON (scenario ->
-implementation -> seconds, req/s, ratio_to_raw, peak_rss_kb, ...) and, when
+in the same run (raw for S1-S3, the minimal hand-off for S4, futurl with an
+empty jar or none for S8), prints a table and the machine, writes the
+results as JSON (scenario -> implementation -> seconds, req/s,
+ratio_to_raw, peak_rss_kb, ...) and, when
 gnuplot is installed, a PNG beside it. nginx is always stopped on exit.
 
 Times come from each program's own clock around its work (setup of the pool
-included, process start excluded), except for the curl command-line tool,
-which is timed around the whole process (start-up and reading its URL list
-included). CPU seconds come from wait4() for every process; peak RSS is
+included, process start excluded), except for the command-line tools (curl --parallel, the
+futurl CLI, xargs -P curl, wget2, aria2c), which are timed around the whole
+process (start-up and reading their URL lists included). The command-line
+tools run side by side in S1-S3 (S3: bodies written to files), with their
+ratio to curl --parallel. CPU seconds come from wait4() for every process; peak RSS is
 the process's VmHWM (its own report, or sampled from /proc for curl);
 server_cpu_s is the CPU nginx used during the run.
 
@@ -40,16 +43,36 @@ ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 SMALL_BODY = '{"ok":true,"id":12345,"name":"futurl-bench","tags":["a","b","c"]}'
 DELAY_S = 0.05
 BIG_BYTES = 1 << 20
+# /cookies50: every response sets this many cookies never set before (libcurl
+# 7.88 takes at most 50 from one response). S8 fills the jar with JAR_FILL of
+# them: 3,200 cookies set, the jar at its default cap of 3,000.
+COOKIES_PER_RESPONSE = 50
+JAR_FILL = 64
 RUN_TIMEOUT_S = 300
 
 # Counts per scenario. Python peers run fewer requests in S1/S3 so the full
-# run fits in about 3 minutes; their req/s is still comparable.
+# run fits in about 4 minutes; their req/s is still comparable.
+# Among the command-line tools, xargs (a curl process per request: 10 to 120
+# ms each here, with the machine's load) and aria2c (about 200 small
+# downloads a second) run fewer requests
+# (slow_n: S2 still in whole rounds of 32); their req/s and efficiency are
+# still comparable.
 FULL = dict(rounds=4, s1_n=50000, s1_c=8, s1_py_n=10000, s2_n=1000, s2_c=32,
             s3_n=2000, s3_c=8, s3_py_n=500, s3_window=64, s4_n=1000000, s4_w=4,
-            s4_lat=20000, s5_n=100000)
+            s4_lat=20000, s5_n=100000, s1_slow_n=400, s2_slow_n=128,
+            s3_slow_n=200, s8p_n=32000, s8p_c=8, s8p_hosts=4,
+            s8j_n=5000, s8j_churn_n=100, s8j_c=8)
 SMOKE = dict(rounds=1, s1_n=400, s1_c=8, s1_py_n=200, s2_n=64, s2_c=32,
              s3_n=16, s3_c=8, s3_py_n=8, s3_window=64, s4_n=20000, s4_w=4,
-             s4_lat=500, s5_n=2000)
+             s4_lat=500, s5_n=2000, s1_slow_n=40, s2_slow_n=64,
+             s3_slow_n=8, s8p_n=400, s8p_c=8, s8p_hosts=4,
+             s8j_n=200, s8j_churn_n=40, s8j_c=8)
+
+# The command-line tools; curl-cli is the baseline of their ratios (S3: the
+# same with its bodies written to files, curl-cli-files).
+CLI_IMPLS = ("futurl-cli", "curl-cli", "curl-cli-files", "xargs-curl", "wget2",
+             "aria2c")
+SLOW_CLI = ("xargs-curl", "aria2c")
 
 
 def log(msg):
@@ -84,7 +107,7 @@ http {{
     gzip off;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
-        location = /small {{
+{more_listens}        location = /small {{
             default_type application/json;
             return 200 '{small}';
         }}
@@ -96,6 +119,23 @@ http {{
         location = /big {{
             default_type application/octet-stream;
             alias {tmp}/big.bin;
+        }}
+        location = /headers10 {{
+            # bench/header_store.py: /small with 5 more response headers
+            # (10 in all, beside Server, Date, Content-Type, Content-Length
+            # and Connection).
+            default_type application/json;
+            add_header Cache-Control "no-store, max-age=0";
+            add_header X-Request-Id $request_id;
+            add_header X-Content-Type-Options nosniff;
+            add_header Vary "Accept-Encoding, Origin";
+            add_header Strict-Transport-Security "max-age=31536000; includeSubDomains";
+            return 200 '{small}';
+        }}
+        location = /cookies50 {{
+            default_type application/json;
+{cookie_headers}
+            return 200 '{small}';
         }}
     }}
 }}
@@ -117,23 +157,37 @@ def port_open(port):
 
 
 class Nginx:
-    """nginx on an ephemeral port; retries when the port was taken."""
+    """nginx on an ephemeral port, and on `more` others that serve the same
+    (S8 per-host's other hosts); retries when a port was taken."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, more=0):
         self.tmp = tmp
         self.proc = None
         self.port = None
+        self.more = more
+        self.more_ports = []
         with open(os.path.join(tmp, "big.bin"), "wb") as f:
             f.write(os.urandom(BIG_BYTES))
 
     def start(self, attempts=5):
         for _ in range(attempts):
             port = free_port()
+            more_ports = []
+            while len(more_ports) < self.more:
+                p = free_port()
+                if p != port and p not in more_ports:
+                    more_ports.append(p)
+            listens = "".join("        listen 127.0.0.1:%d;\n" % p for p in more_ports)
             conf = os.path.join(self.tmp, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(NGINX_CONF.format(
                     echo=ECHO_MODULE, tmp=self.tmp, port=port, small=SMALL_BODY,
-                    delay=DELAY_S, user="user root;" if os.geteuid() == 0 else ""))
+                    delay=DELAY_S, user="user root;" if os.geteuid() == 0 else "",
+                    more_listens=listens,
+
+                    cookie_headers="\n".join(
+                        '            add_header Set-Cookie "c%02d$request_id=1; Path=/";'
+                        % i for i in range(COOKIES_PER_RESPONSE))))
             errlog = os.path.join(self.tmp, "error.log")
             self.proc = subprocess.Popen(
                 ["nginx", "-p", self.tmp, "-c", conf, "-e", errlog],
@@ -141,8 +195,9 @@ class Nginx:
                 stderr=subprocess.PIPE)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if port_open(port):
+                if all(port_open(p) for p in [port] + more_ports):
                     self.port = port
+                    self.more_ports = more_ports
                     return port
                 time.sleep(0.05)
             err = self.proc.stderr.read().decode(errors="replace") \
@@ -242,10 +297,13 @@ def last_json(text):
 
 
 class Runner:
-    def __init__(self, bindir, nginx, tmp):
+    def __init__(self, bindir, nginx, tmp, cli=None, filedir=None):
         self.bindir = bindir
         self.nginx = nginx
         self.tmp = tmp
+        self.cli = cli
+        self.filedir = filedir or tmp  # where bodies written to files go
+        self.outdirs = {}  # impl -> directory its bodies go to, fresh each run
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.nginx.port, path)
@@ -258,6 +316,61 @@ class Runner:
                 f.write(entry * n)
         return name
 
+    def listfile(self, kind, path, n, outdir=None):
+        """A work list for a command-line tool, written once: URLs made
+        unique with ?i=N (wget2 and aria2c skip repeated URLs; nginx ignores
+        the query), each with its output file where the format has one."""
+        name = os.path.join(self.tmp, "%s-%s-%d-%s.txt" % (
+            kind, path.strip("/"), n, "files" if outdir else "null"))
+        if not os.path.exists(name):
+            url = self.url(path)
+            with open(name, "w") as f:
+                for i in range(1, n + 1):
+                    u = "%s?i=%d" % (url, i)
+                    dest = os.path.join(outdir, str(i)) if outdir else "/dev/null"
+                    if kind == "urls":
+                        f.write(u + "\n")
+                    elif kind == "curlcfg":
+                        f.write('url = "%s"\noutput = "%s"\n' % (u, dest))
+                    elif kind == "pairs":  # xargs -n2: curl ... -o DEST URL
+                        f.write("%s %s\n" % (dest, u))
+                    elif kind == "aria2":
+                        f.write("%s\n  out=%d\n" % (u, i))
+        return name
+
+    def cli_argv(self, impl, path, n, conc, files):
+        """argv of a command-line tool; with files, its bodies go to a
+        directory (recreated before each run, counted and removed after)."""
+        outdir = os.path.join(self.filedir, "out-" + impl) if files else None
+        if outdir:
+            self.outdirs[impl] = outdir
+        if impl == "futurl-cli":
+            argv = [self.cli, "-s", "--jsonl", "--parallel-max", str(conc), "-i",
+                    self.listfile("urls", path, n)]
+            return argv + (["--output-dir", outdir, "-o", "{n}"] if files else [])
+        if impl in ("curl-cli", "curl-cli-files"):
+            return ["curl", "--parallel", "--parallel-max", str(conc), "--silent",
+                    "--show-error", "--compressed", "--write-out", "%{http_code}\\n",
+                    "-K", self.listfile("curlcfg", path, n, outdir)]
+        if impl == "xargs-curl":
+            return ["sh", "-c", "exec xargs -P%d -n2 curl --silent --show-error "
+                    "--compressed --write-out '%%{http_code}\\n' -o < '%s'"
+                    % (conc, self.listfile("pairs", path, n, outdir))]
+        if impl == "wget2":
+            return ["wget2", "--no-config", "--quiet", "--max-threads", str(conc), "-i",
+                    self.listfile("urls", path, n)] + (
+                        ["-P", outdir] if files else ["-O", "/dev/null"])
+        if impl == "aria2c":
+            # aria2c cannot discard bodies: it always writes files.
+            self.outdirs[impl] = outdir or os.path.join(self.filedir, "out-aria2c")
+            return ["aria2c", "--quiet", "--no-conf", "-j", str(conc), "-i",
+                    self.listfile("aria2", path, n), "-d", self.outdirs[impl],
+                    "--allow-overwrite=true", "--auto-file-renaming=false",
+                    "--file-allocation=none", "--console-log-level=error",
+                    "--async-dns=false", "--max-connection-per-server=1",
+                    "--remote-time=false", "--auto-save-interval=0"]
+        raise ValueError(impl)
+
     def http_argv(self, impl, path, n, conc, window=0):
         url = self.url(path)
         b = lambda prog: os.path.join(self.bindir, prog)
@@ -267,9 +380,16 @@ class Runner:
             return [b("multi"), url, str(n), str(conc)]
         if impl == "futurl":
             return [b("futurl_bench"), "http", url, str(n), str(conc), str(window)]
+        if impl == "futurl-before":  # --before: another build, side by side
+            return [os.path.join(self.before, "futurl_bench"), "http", url, str(n),
+                    str(conc), str(window)]
+        if impl == "futurl-stream":  # S3: the body pulled by one poll loop
+            return [b("futurl_bench"), "stream", url, str(n), str(conc)]
         if impl == "futurl-nojar":
             return [b("futurl_bench"), "http", url, str(n), str(conc), str(window),
                     "nojar"]
+        if impl == "futurl-queue":  # S1 delivered through a completion queue
+            return [b("futurl_bench"), "http", url, str(n), str(conc), "0", "queue"]
         if impl == "curl-cli":
             return ["curl", "--parallel", "--parallel-max", str(conc), "--silent",
                     "--show-error", "--compressed", "--write-out", "%{http_code}\\n",
@@ -282,15 +402,30 @@ class Runner:
 
     def run(self, impl, argv, n):
         """One run; returns a result dict or None (the failure is logged)."""
+        outdir = self.outdirs.get(impl)
+        if outdir:
+            shutil.rmtree(outdir, ignore_errors=True)
+            os.makedirs(outdir)
         cpu0 = self.nginx.cpu_seconds()
         rc, out, err, wall, ru, hwm = run_proc(argv)
         server_cpu = self.nginx.cpu_seconds() - cpu0
-        if impl == "curl-cli":
-            ok = sum(1 for line in out.splitlines() if line.strip() == "200")
+        files = None
+        if outdir:
+            files = sum(len(fs) for _, _, fs in os.walk(outdir))
+            shutil.rmtree(outdir, ignore_errors=True)
+        if impl in CLI_IMPLS:
+            if impl == "futurl-cli":
+                ok = out.count('"status":200,')
+            elif impl in ("curl-cli", "curl-cli-files", "xargs-curl"):
+                ok = sum(1 for line in out.splitlines() if line.strip() == "200")
+            else:  # wget2, aria2c: the exit status says all went well
+                ok = n if rc == 0 else 0
+            if files is not None:  # every body must be in its file
+                ok = min(ok, files)
             res = {"impl": impl, "n": n, "ok": ok, "seconds": wall,
-                   "opts": "curl %s --parallel --parallel-max N --compressed, "
-                           "-K list of N url/output=/dev/null pairs; timed around "
-                           "the process" % curl_cli_version()}
+                   "files": files, "opts": cli_opts_text(impl, argv)}
+            # xargs: its biggest curl process (wait4 covers the children).
+            hwm = max(hwm, ru.ru_maxrss if impl == "xargs-curl" else 0)
         else:
             res = last_json(out)
         if rc != 0 or res is None or res.get("ok") != n:
@@ -316,7 +451,8 @@ def summarize(runs, n):
     s["req_per_s"] = n / s["seconds"]
     s["cpu_us_per_req"] = s["cpu_s"] / n * 1e6
     for key in ("p50_us", "p99_us", "max_us", "rss_bytes_per_future",
-                "heap_bytes_per_future", "queued", "url_bytes"):
+                "heap_bytes_per_future", "queued", "url_bytes", "clock_cpu_s",
+                "queue_p50_us", "queue_p99_us", "callback_p50_us", "callback_p99_us"):
         if key in runs[0]:
             s[key] = med(key)
     return s
@@ -340,6 +476,29 @@ def run_scenario(runner, rounds, entries, baseline):
     for impl, s in table.items():
         s["ratio_to_raw"] = s["req_per_s"] / base["req_per_s"] if base else None
     return table
+
+
+def cli_opts_text(impl, argv):
+    """What a command-line run did, in words, for results.json."""
+    what = {
+        "futurl-cli": "the futurl command-line tool, --jsonl to a pipe",
+        "curl-cli": "curl %s --parallel --parallel-max N --compressed, -K list of N "
+                    "url/output=/dev/null pairs" % curl_cli_version(),
+        "curl-cli-files": "curl %s --parallel --parallel-max N --compressed, -K list "
+                          "of N url/output=FILE pairs" % curl_cli_version(),
+        "xargs-curl": "xargs -PN -n2 curl -o DEST URL: one curl process a request",
+        "wget2": "wget2 --max-threads N -i list (-O /dev/null, or -P DIR)",
+        "aria2c": "aria2c -j N -i list -d DIR (always writes files)",
+    }[impl]
+    return what + "; timed around the process; argv: " + " ".join(argv)
+
+
+def cli_ratios(table, base):
+    """Each command-line tool's req/s over the baseline's, in the same run."""
+    b = table.get(base)
+    for impl, s in table.items():
+        if impl in CLI_IMPLS:
+            s["ratio_to_curl_cli"] = s["req_per_s"] / b["req_per_s"] if b else None
 
 
 # ------------------------------------------------------------------ report
@@ -454,11 +613,17 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--only", help="comma-separated scenarios, e.g. S1,S4")
+    ap.add_argument("--before", metavar="BINDIR",
+                    help="another build's bench directory (say the commit before "
+                         "a change), run beside this one as futurl-before in S1-S5")
+    ap.add_argument("--cli", help="the futurl command-line tool (default: "
+                    "BINDIR/../cli/futurl)")
     args = ap.parse_args()
     cfg = dict(SMOKE if args.smoke else FULL)
     if args.rounds:
         cfg["rounds"] = args.rounds
-    only = set(args.only.split(",")) if args.only else {"S1", "S2", "S3", "S4", "S5"}
+    only = set(args.only.split(",")) if args.only else {"S1", "S2", "S3", "S4", "S5",
+                                                         "S8"}
     for prog in ("raw", "multi", "handoff", "futurl_bench"):
         if not os.access(os.path.join(args.bindir, prog), os.X_OK):
             sys.exit("bench: %s/%s is missing: build it first" % (args.bindir, prog))
@@ -469,6 +634,17 @@ def main():
         log("bench: Python peers missing (python3-aiohttp / python3-requests): "
             "skipping them")
     has_curl = shutil.which("curl") is not None
+    cli = args.cli or os.path.join(os.path.dirname(os.path.abspath(args.bindir)),
+                                   "cli", "futurl")
+    cli_peers = [i for i, ok in (
+        ("futurl-cli", os.access(cli, os.X_OK)),
+        ("xargs-curl", has_curl and shutil.which("xargs") is not None),
+        ("wget2", shutil.which("wget2") is not None),
+        ("aria2c", shutil.which("aria2c") is not None)) if ok]
+    missing_cli = {"futurl-cli", "xargs-curl", "wget2", "aria2c"} - set(cli_peers)
+    if missing_cli:
+        log("bench: skipping command-line tools not found: %s (futurl: make cli; "
+            "Debian wget2, aria2)" % ", ".join(sorted(missing_cli)))
     machine = machine_info()
     print("machine: %d cpus, %s, kernel %s, %s; libcurl %s, curl %s, nginx %s; %s"
           % (machine["nproc"], machine["cpu_model"], machine["kernel"], machine["os"],
@@ -479,56 +655,133 @@ def main():
 
     t_start = time.monotonic()
     results, targets, notes = {}, [], {}
+    filedir = None
     with tempfile.TemporaryDirectory(prefix="futurl-bench-") as tmp:
-        nginx = Nginx(tmp)
+        nginx = Nginx(tmp, cfg["s8p_hosts"] - 1 if "S8" in only else 0)
         old_term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             nginx.start()
             log("bench: nginx on 127.0.0.1:%d" % nginx.port)
-            runner = Runner(args.bindir, nginx, tmp)
+            # Files go to a tmpfs when there is one: the tools, not the
+            # disk's writeback, should set the pace of S3.
+            if os.access("/dev/shm", os.W_OK):
+                filedir = tempfile.mkdtemp(prefix="futurl-bench-", dir="/dev/shm")
+            runner = Runner(args.bindir, nginx, tmp, cli, filedir)
+            runner.before = args.before
             c_impls = ["raw", "futurl", "multi"] + (["curl-cli"] if has_curl else [])
+            if args.before:
+                c_impls.append("futurl-before")
 
-            def http(scen, path, n, conc, py_n, window, extra_impls=()):
+            def http(scen, path, n, conc, py_n, window, extra_impls=(), slow_n=None,
+                     files=False):
                 log("bench: %s" % scen)
                 entries = [(i, runner.http_argv(i, path, n, conc, window), n)
                            for i in c_impls + list(extra_impls)]
                 entries += [(i, runner.http_argv(i, path, py_n, conc), py_n)
                             for i in peers]
-                return run_scenario(runner, cfg["rounds"], entries, "raw")
+                # The command-line tools side by side (S3: bodies to files).
+                clis = list(cli_peers) + (["curl-cli-files"] if files and has_curl
+                                          else [])
+                for i in clis:
+                    m = slow_n if i in SLOW_CLI and slow_n else n
+                    entries.append((i, runner.cli_argv(i, path, m, conc, files), m))
+                table = run_scenario(runner, cfg["rounds"], entries, "raw")
+                cli_ratios(table, "curl-cli-files" if files else "curl-cli")
+                return table
 
             if "S1" in only:
                 results["S1"] = http("S1", "/small", cfg["s1_n"], cfg["s1_c"],
-                                     cfg["s1_py_n"], 0, ["futurl-nojar"])
+                                     cfg["s1_py_n"], 0, ["futurl-nojar", "futurl-queue"],
+                                     slow_n=cfg["s1_slow_n"])
             if "S2" in only:
                 results["S2"] = http("S2", "/delay", cfg["s2_n"], cfg["s2_c"],
-                                     cfg["s2_n"], 0)
+                                     cfg["s2_n"], 0, slow_n=cfg["s2_slow_n"])
                 ideal = cfg["s2_n"] / cfg["s2_c"] * DELAY_S
                 for s in results["S2"].values():
                     s["efficiency"] = (s["n"] / cfg["s2_c"] * DELAY_S) / s["seconds"]
                 notes["S2_ideal_seconds"] = ideal
             if "S3" in only:
                 results["S3"] = http("S3", "/big", cfg["s3_n"], cfg["s3_c"],
-                                     cfg["s3_py_n"], cfg["s3_window"])
+                                     cfg["s3_py_n"], cfg["s3_window"], ["futurl-stream"],
+                                     slow_n=cfg["s3_slow_n"], files=True)
             if "S4" in only:
                 log("bench: S4")
                 b = lambda prog: os.path.join(args.bindir, prog)
+                bb = lambda prog: os.path.join(args.before or "", prog)
                 n, w, lat = cfg["s4_n"], str(cfg["s4_w"]), cfg["s4_lat"]
                 results["S4"] = run_scenario(runner, cfg["rounds"], [
                     ("handoff", [b("handoff"), "throughput", str(n), w], n),
-                    ("futurl", [b("futurl_bench"), "throughput", str(n), w], n)],
+                    ("futurl", [b("futurl_bench"), "throughput", str(n), w], n)] +
+                    ([("futurl-before", [bb("futurl_bench"), "throughput", str(n), w], n)]
+                     if args.before else []),
                     "handoff")
                 results["S4-latency"] = run_scenario(runner, cfg["rounds"], [
                     ("handoff", [b("handoff"), "latency", str(lat), w], lat),
-                    ("futurl", [b("futurl_bench"), "latency", str(lat), w], lat)],
+                    ("futurl", [b("futurl_bench"), "latency", str(lat), w], lat)] +
+                    ([("futurl-before", [bb("futurl_bench"), "latency", str(lat), w], lat)]
+                     if args.before else []),
                     "handoff")
+                # The completion queue's delivery: job end -> loop thread,
+                # beside job end -> a plain done-callback (same futures).
+                results["S4-cq-latency"] = run_scenario(runner, cfg["rounds"], [
+                    ("futurl-queue", [b("futurl_bench"), "cqlatency", str(lat), w], lat)],
+                    "futurl-queue")
             if "S5" in only:
                 log("bench: S5")
                 n = cfg["s5_n"]
                 argv = [os.path.join(args.bindir, "futurl_bench"), "memory",
                         runner.url("/small"), str(n)]
-                results["S5"] = run_scenario(runner, cfg["rounds"],
-                                             [("futurl", argv, n)], "futurl")
+                entries = [("futurl", argv, n)]
+                if args.before:
+                    entries.append(("futurl-before",
+                                    [os.path.join(args.before, "futurl_bench")] + argv[1:], n))
+                results["S5"] = run_scenario(runner, cfg["rounds"], entries, "futurl")
+            if "S8" in only:
+                # The issue's case: one host, so the limit runs the requests
+                # one at a time (raw on one connection is the floor of
+                # that); then s8p_hosts hosts, fewer than libcurl's 5 cached
+                # connections per handle, where the limit leaves the run
+                # its parallelism and the ratio is what waiting costs.
+                log("bench: S8 per-host")
+                n, conc = cfg["s8p_n"], str(cfg["s8p_c"])
+                urls = [runner.url("/small")] + [
+                    "http://127.0.0.1:%d/small" % p for p in nginx.more_ports]
+                argv = lambda u, m: [os.path.join(args.bindir, "futurl_bench"), "perhost",
+                                     ",".join(u), str(n), conc, str(m)]
+                for scen, u, floor in (("S8-perhost", urls[:1], True),
+                                         ("S8-perhost-hosts", urls, False)):
+                    entries = [("futurl-nolimit", argv(u, 0), n),
+                               ("futurl-max1", argv(u, 1), n)]
+                    if floor:
+                        entries.append(("raw-1conn", runner.http_argv("raw", "/small", n, 1),
+                                        n))
+                    results[scen] = run_scenario(runner, cfg["rounds"], entries,
+                                                 "futurl-nolimit")
+                    for s in results[scen].values():
+                        s["time_ratio"] = (1 / s["ratio_to_raw"] if s["ratio_to_raw"]
+                                           else None)
+
+                log("bench: S8 jar")
+                b = os.path.join(args.bindir, "futurl_bench")
+                w, fill = str(cfg["s8j_c"]), runner.url("/cookies50")
+
+                def jar(path, n, fill_n, *flags):
+                    return [b, "jar", runner.url(path), str(n), w, fill, str(fill_n)] + \
+                        list(flags)
+                n = cfg["s8j_n"]
+                results["S8-jar"] = run_scenario(runner, cfg["rounds"], [
+                    ("futurl", jar("/small", n, 0), n),
+                    ("futurl-jar-50", jar("/small", n, JAR_FILL), n),
+                    ("futurl-jar-cap", jar("/small", n, JAR_FILL, "cap"), n)], "futurl")
+                n = cfg["s8j_churn_n"]
+                results["S8-jar-churn"] = run_scenario(runner, cfg["rounds"], [
+                    ("futurl-nojar", jar("/cookies50", n, 0, "nojar"), n),
+                    ("futurl-jar-50", jar("/cookies50", n, JAR_FILL), n),
+                    ("futurl-jar-cap", jar("/cookies50", n, JAR_FILL, "cap"), n)],
+                    "futurl-nojar")
         finally:
+            if filedir:
+                shutil.rmtree(filedir, ignore_errors=True)
             nginx.stop()
             signal.signal(signal.SIGTERM, old_term)
 
@@ -537,18 +790,21 @@ def main():
         print_table("S1 throughput: %d GETs of a %d-byte JSON body, %d workers/"
                     "connections (Python peers: %d GETs)" % (
                         cfg["s1_n"], len(SMALL_BODY), cfg["s1_c"], cfg["s1_py_n"]),
-                    results["S1"])
+                    results["S1"], [("vs curl", "ratio_to_curl_cli", ".3f")])
         s1 = results["S1"]
         f = s1.get("futurl", {})
         check(targets, "S1", f.get("ratio_to_raw"), ">=", 0.97, "futurl / raw req/s")
         if "multi" in s1 and f:
             check(targets, "S1", f["req_per_s"] / s1["multi"]["req_per_s"], ">=", 1.1,
                   "futurl / curl multi req/s")
+        if "futurl-queue" in s1 and f:
+            check(targets, "S1", s1["futurl-queue"]["req_per_s"] / f["req_per_s"], ">=",
+                  0.97, "futurl-queue / futurl (gather) req/s")
     if "S2" in results:
         print_table("S2 latency-bound: %d GETs of a body delayed %d ms, %d workers; "
                     "ideal %.4f s" % (cfg["s2_n"], DELAY_S * 1000, cfg["s2_c"],
                                       notes["S2_ideal_seconds"]),
-                    results["S2"], [("effic.", "efficiency", ".3f")])
+                    results["S2"], [("effic.", "efficiency", ".3f"), ("vs curl", "ratio_to_curl_cli", ".3f")])
         f = results["S2"].get("futurl", {})
         check(targets, "S2", f.get("efficiency"), ">=", 0.95, "futurl efficiency")
         check(targets, "S2", f.get("ratio_to_raw"), ">=", 0.98, "futurl / raw req/s")
@@ -556,9 +812,28 @@ def main():
         print_table("S3 large bodies: %d GETs of %d MiB, %d workers (futurl buffers "
                     "each body, window %d; raw/multi/curl discard; Python peers: %d "
                     "GETs)" % (cfg["s3_n"], BIG_BYTES >> 20, cfg["s3_c"],
-                               cfg["s3_window"], cfg["s3_py_n"]), results["S3"])
+                               cfg["s3_window"], cfg["s3_py_n"]), results["S3"],
+                    [("vs curl", "ratio_to_curl_cli", ".3f")])
         f = results["S3"].get("futurl", {})
         check(targets, "S3", f.get("ratio_to_raw"), ">=", 0.90, "futurl / raw req/s")
+        f, g = results["S3"].get("futurl-stream", {}), results["S3"].get("futurl", {})
+        if f.get("req_per_s") and g.get("req_per_s"):
+            check(targets, "S3", f["req_per_s"] / g["req_per_s"], ">=", 0.90,
+                  "futurl pull stream / futurl S3 req/s")
+    # The command-line tool against curl --parallel and the other tools.
+    for scen, bound in (("S1", 2.0), ("S3", 1.0)):
+        f = results.get(scen, {}).get("futurl-cli")
+        if f:
+            check(targets, scen, f.get("ratio_to_curl_cli"), ">=", bound,
+                  "futurl CLI / curl --parallel req/s")
+    f = results.get("S2", {}).get("futurl-cli")
+    if f:
+        check(targets, "S2", f.get("efficiency"), ">=", 0.95, "futurl CLI efficiency")
+        others = [s["efficiency"] for i, s in results["S2"].items()
+                  if i in CLI_IMPLS and i != "futurl-cli"]
+        if others:
+            check(targets, "S2", f["efficiency"] / max(others), ">=", 1.0,
+                  "futurl CLI / best other CLI effic.")
     if "S4" in results:
         print_table("S4 executor: %d no-op jobs through %d workers (ratio: to the "
                     "mutex+condvar hand-off)" % (cfg["s4_n"], cfg["s4_w"]),
@@ -567,6 +842,14 @@ def main():
                     cfg["s4_lat"], results["S4-latency"],
                     [("p50 us", "p50_us", ".1f"), ("p99 us", "p99_us", ".1f"),
                      ("max us", "max_us", ".0f")])
+        if "S4-cq-latency" in results:
+            print_table("S4 completion queue: %d single jobs; job end -> entry popped by "
+                        "a thread in poll(), beside job end -> done-callback" %
+                        cfg["s4_lat"], results["S4-cq-latency"],
+                        [("queue p50", "queue_p50_us", ".1f"),
+                         ("queue p99", "queue_p99_us", ".1f"),
+                         ("cb p50", "callback_p50_us", ".1f"),
+                         ("cb p99", "callback_p99_us", ".1f")])
         f = results["S4"].get("futurl", {})
         check(targets, "S4", f.get("ratio_to_raw"), ">=", 1.0,
               "futurl / hand-off jobs/s")
@@ -584,10 +867,45 @@ def main():
             s["s1_peak_rss_kb"] = {i: v["peak_rss_kb"] for i, v in results["S1"].items()}
         check(targets, "S5", s["rss_bytes_per_future"], "<=", 512,
               "RSS bytes per queued GET future")
+    if "S8-perhost" in results:
+        print_table("S8 per-host limit: %d GETs of /small, one host, %d workers, "
+                    "max_per_host=1 vs none (ratio: req/s to none; time x: seconds "
+                    "over none's; raw-1conn: one transfer at a time, no library)" % (
+                        cfg["s8p_n"], cfg["s8p_c"]), results["S8-perhost"],
+                    [("time x", "time_ratio", ".3f")])
+        check(targets, "S8", results["S8-perhost"].get("futurl-max1", {}).get("time_ratio"),
+              "<=", 1.5, "max_per_host=1 / none, seconds")
+        print_table("S8-perhost-hosts: the same over %d hosts (nginx ports), requests in "
+                    "turn" % cfg["s8p_hosts"], results["S8-perhost-hosts"],
+                    [("time x", "time_ratio", ".3f")])
+        check(targets, "S8", results["S8-perhost-hosts"].get("futurl-max1", {}).get("time_ratio"),
+              "<=", 1.5, "%d hosts: max_per_host=1 / none" % cfg["s8p_hosts"])
+        print_table("S8 a full cookie jar: %d GETs of /small through %d workers with an "
+                    "empty jar, after %d cookies were set with the default limits "
+                    "(jar-50: this host keeps 50) and with one host allowed the whole "
+                    "jar (jar-cap: 3,000; libcurl sends at most 150 a request)" % (
+                        cfg["s8j_n"], cfg["s8j_c"], JAR_FILL * COOKIES_PER_RESPONSE),
+                    results["S8-jar"])
+        print_table("S8 jar churn: %d GETs of /cookies50 (each response sets %d new "
+                    "cookies, the jar evicts as many), jar off vs. jar-50 vs. jar-cap"
+                    % (cfg["s8j_churn_n"], COOKIES_PER_RESPONSE), results["S8-jar-churn"])
+        # Per request, on the clock only (cpu us/req above also counts the fill).
+        for key, base in (("S8-jar", "futurl"), ("S8-jar-churn", "futurl-nojar")):
+            t = results[key]
+            for impl in ("futurl-jar-50", "futurl-jar-cap"):
+                if base in t and impl in t:
+                    per = lambda s, k: s[k] / s["n"] * 1e6
+                    added = per(t[impl], "seconds") - per(t[base], "seconds")
+                    cpu = per(t[impl], "clock_cpu_s") - per(t[base], "clock_cpu_s")
+                    t[impl]["added_us_per_req"] = added
+                    t[impl]["added_cpu_us_per_req"] = cpu
+                    print("  %s %s: %.1f us of wall time and %.1f us of CPU per request "
+                          "more than %s (%.1f us CPU each)" % (
+                              key, impl, added, cpu, base, per(t[base], "clock_cpu_s")))
     print("\ntargets%s:" % (" (smoke run: counts too small to judge)"
                             if args.smoke else ""))
     for t in targets:
-        print("  %-3s %-34s %s %-6s -> %s" % (
+        print("  %-3s %-36s %s %-6s -> %s" % (
             t["target"], t["what"], t["op"], t["bound"],
             "%s (%s)" % (fmt(t["value"], ".3f"), "met" if t["met"] else "NOT met")))
     elapsed = time.monotonic() - t_start
