@@ -100,7 +100,7 @@ static int in_completion_order(futurl_client *c) {
                 printf("  %5.2f s  %-9s %s\n", now() - t0, urls[i],
                        futurl_future_errmsg(f));
         }
-        if (st != FUTURL_EEXHAUSTED) { /* the deadline passed first */
+        if (st != FUTURL_EEXHAUSTED) { /* FUTURL_EPENDING: the deadline passed first */
             fprintf(stderr, "as_completed: %s\n", futurl_strerror(st));
             rc = -1;
         }

@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
                next);
         fflush(stdout);
         /* Pause up to 250 ms; returns early if the request finishes. */
-        if (futurl_future_wait_for(task, 250) != FUTURL_ETIMEDOUT)
+        if (futurl_future_wait_for(task, 250) != FUTURL_EPENDING)
             break;
     }
 

@@ -9,10 +9,12 @@
  *
  * 1. The waiter's timeout: futurl_future_wait_for(f, 1000). Unlike
  *    asyncio.wait_for it does not cancel anything: it only stops waiting,
- *    and the request keeps running (you might wait again, or show a
- *    spinner). To give up, cancel it: a running transfer is aborted — within
- *    about a second while the server is silent, at once while data flows —
- *    and the future ends CANCELLED.
+ *    returns FUTURL_EPENDING, and the request keeps running (you might
+ *    wait again, or show a spinner). FUTURL_ETIMEDOUT from it is an
+ *    outcome: the request ended by its own timeout. To give up, cancel
+ *    it: a running transfer is aborted — within about a second while the
+ *    server is silent, at once while data flows — and the future ends
+ *    CANCELLED.
  * 2. The request's own limits. futurl_request_set_timeout() bounds one
  *    attempt: the worker gives up by itself and the future ends FAILED with
  *    FUTURL_ETIMEDOUT. Every request has one (30 s by default), so a worker
@@ -70,12 +72,11 @@ static int wait_then_cancel(futurl_client *c) {
     }
     double t0 = now();
     st = futurl_future_wait_for(f, 1000);
-    int still_running = !futurl_future_done(f); /* ETIMEDOUT could be an outcome too */
     printf("  wait_for(1 s) after %.2f s: %s, request still running: %s\n", now() - t0,
-           futurl_err_name(st), still_running ? "yes" : "no");
+           futurl_err_name(st), futurl_future_done(f) ? "no" : "yes");
 
     int rc = -1;
-    if (st == FUTURL_ETIMEDOUT && still_running) {
+    if (st == FUTURL_EPENDING) { /* not finished: the return value says so */
         double t1 = now();
         /* 1: it was still queued or running, so the cancel took effect. */
         int cancelled = futurl_future_cancel(f);
