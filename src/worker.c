@@ -106,13 +106,16 @@ int futurl__start_worker(futurl_executor *ex, int for_work) {
 
 /* Wake one idle worker, unless every idle one is already waking up: each
  * will look at the whole queue. With none to wake, start one more: the
- * work found every started worker busy. With ex->lock held. */
+ * work found every started worker busy — unless nothing is queued any
+ * more: a worker that was between two looks at the queue when the
+ * submitter read `idle` has taken the work meanwhile, and a new thread
+ * would only sit idle. With ex->lock held. */
 void futurl__wake_worker(futurl_executor *ex) {
     if (atomic_load_explicit(&ex->idle, memory_order_relaxed) >
         atomic_load_explicit(&ex->waking, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&ex->waking, 1, memory_order_seq_cst);
         pthread_cond_signal(&ex->not_empty);
-    } else {
+    } else if (ex->head != NULL || futurl__inbox_has_work(ex)) {
         (void)futurl__start_worker(ex, 1);
     }
 }
