@@ -24,6 +24,12 @@
  *       drains the queue whenever poll() says its fd is readable, until all
  *       have come (and between submissions, without waiting); responses
  *       are checked and freed after the clock, as http's are.
+ *   futurl_bench http URL REQUESTS WORKERS WINDOW free
+ *       S1 with each future freed as it completes ("futurl-free"): as
+ *       queue, but at most WINDOW requests are outstanding, and the main
+ *       thread checks and frees every future the moment it pops it, then
+ *       submits more. A caller's program that keeps nothing: its peak RSS
+ *       beside raw's is the library's own memory, not the kept responses.
  *   futurl_bench cqlatency SAMPLES WORKERS
  *       The completion queue's delivery latency: SAMPLES no-op-ish jobs,
  *       one at a time on an idle pool, each stamping the time just before
@@ -180,6 +186,51 @@ static long http_run(char *const *urls, long nurls, long n, long nw, long window
     return ok;
 }
 
+/* S1 with every future checked and freed as it is popped, at most window
+ * outstanding (see the first comment). Returns the 200s; bytes and secs as
+ * http_run. */
+static long free_run(const char *url, long n, long nw, long window, uint64_t *bytes,
+                     double *secs) {
+    futurl_status s = futurl_global_init();
+    if (s != FUTURL_OK)
+        die_status("futurl_global_init", s);
+    double t0 = bench_now();
+    futurl_client_options o;
+    futurl_client_options_init(&o);
+    o.workers = (unsigned)nw;
+    futurl_client *c;
+    if ((s = futurl_client_create(&o, &c)) != FUTURL_OK)
+        die_status("futurl_client_create", s);
+    futurl_completion_queue *q;
+    if ((s = futurl_completion_queue_new(&q)) != FUTURL_OK)
+        die_status("futurl_completion_queue_new", s);
+    struct pollfd p = {.fd = futurl_completion_queue_fd(q), .events = POLLIN};
+    long ok = 0, submitted = 0, done = 0;
+    futurl_completion e;
+    while (done < n) {
+        while (submitted < n && submitted - done < window) {
+            futurl_future *f;
+            if ((s = futurl_get(c, url, &f)) != FUTURL_OK)
+                die_status("futurl_get", s);
+            if ((s = futurl_completion_queue_attach(q, f, NULL)) != FUTURL_OK)
+                die_status("futurl_completion_queue_attach", s);
+            submitted++;
+        }
+        if (poll(&p, 1, -1) < 0)
+            die_status("poll", FUTURL_EIO);
+        while (futurl_completion_queue_next(q, &e) == FUTURL_OK) {
+            ok += check_response(e.future, bytes);
+            futurl_future_free(e.future);
+            done++;
+        }
+    }
+    *secs = bench_now() - t0;
+    futurl_completion_queue_free(q);
+    futurl_client_destroy(c);
+    futurl_global_cleanup();
+    return ok;
+}
+
 /* S1 delivered through a completion queue drained on this thread (see the
  * first comment). Returns the 200s; bytes and secs as http_run. */
 static long queue_run(const char *url, long n, long nw, uint64_t *bytes, double *secs) {
@@ -243,8 +294,25 @@ static int run_http(int argc, char **argv) {
                      ",\"window\":0");
         return ok == n ? 0 : 1;
     }
+    if (argc == 7 && strcmp(argv[6], "free") == 0) {
+        long n = bench_parse_count("REQUESTS", argv[3]);
+        long window = bench_parse_count("WINDOW", argv[5]);
+        uint64_t bytes = 0;
+        double secs;
+        long ok = free_run(argv[2], n, bench_parse_count("WORKERS", argv[4]), window,
+                           &bytes, &secs);
+        char extra[64];
+        snprintf(extra, sizeof extra, ",\"window\":%ld", window);
+        bench_report("futurl-free", n, ok, bytes, secs,
+                     FUTURL_DEFAULTS_TEXT ", cookie_jar=1, at most WINDOW outstanding, "
+                                          "each future freed as a completion queue "
+                                          "delivers it",
+                     extra);
+        return ok == n ? 0 : 1;
+    }
     if (argc != 6 && !(argc == 7 && strcmp(argv[6], "nojar") == 0)) {
-        fprintf(stderr, "usage: futurl_bench http URL REQUESTS WORKERS WINDOW [nojar]\n");
+        fprintf(stderr, "usage: futurl_bench http URL REQUESTS WORKERS WINDOW "
+                        "[nojar|free]\n");
         return 2;
     }
     long n = bench_parse_count("REQUESTS", argv[3]);

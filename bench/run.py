@@ -70,6 +70,10 @@ SMOKE = dict(rounds=1, s1_n=400, s1_c=8, s1_py_n=200, s2_n=64, s2_c=32,
 
 # The command-line tools; curl-cli is the baseline of their ratios (S3: the
 # same with its bodies written to files, curl-cli-files).
+# futurl-free (S1): requests outstanding per worker while each finished
+# future is freed at once; enough that no worker waits for the main thread.
+FREE_WINDOW_PER_WORKER = 32
+
 CLI_IMPLS = ("futurl-cli", "curl-cli", "curl-cli-files", "xargs-curl", "wget2",
              "aria2c")
 SLOW_CLI = ("xargs-curl", "aria2c")
@@ -390,6 +394,9 @@ class Runner:
                     "nojar"]
         if impl == "futurl-queue":  # S1 delivered through a completion queue
             return [b("futurl_bench"), "http", url, str(n), str(conc), "0", "queue"]
+        if impl == "futurl-free":  # S1 keeping nothing: each future freed when done
+            return [b("futurl_bench"), "http", url, str(n), str(conc),
+                    str(FREE_WINDOW_PER_WORKER * conc), "free"]
         if impl == "curl-cli":
             return ["curl", "--parallel", "--parallel-max", str(conc), "--silent",
                     "--show-error", "--compressed", "--write-out", "%{http_code}\\n",
@@ -691,7 +698,7 @@ def main():
 
             if "S1" in only:
                 results["S1"] = http("S1", "/small", cfg["s1_n"], cfg["s1_c"],
-                                     cfg["s1_py_n"], 0, ["futurl-nojar", "futurl-queue"],
+                                     cfg["s1_py_n"], 0, ["futurl-nojar", "futurl-queue", "futurl-free"],
                                      slow_n=cfg["s1_slow_n"])
             if "S2" in only:
                 results["S2"] = http("S2", "/delay", cfg["s2_n"], cfg["s2_c"],
@@ -800,6 +807,10 @@ def main():
         if "futurl-queue" in s1 and f:
             check(targets, "S1", s1["futurl-queue"]["req_per_s"] / f["req_per_s"], ">=",
                   0.97, "futurl-queue / futurl (gather) req/s")
+        if "futurl-free" in s1 and s1.get("raw", {}).get("peak_rss_kb"):
+            check(targets, "S1", s1["futurl-free"]["peak_rss_kb"] /
+                  s1["raw"]["peak_rss_kb"], "<=", 2.0,
+                  "futurl-free / raw peak RSS")
     if "S2" in results:
         print_table("S2 latency-bound: %d GETs of a body delayed %d ms, %d workers; "
                     "ideal %.4f s" % (cfg["s2_n"], DELAY_S * 1000, cfg["s2_c"],
