@@ -50,7 +50,8 @@
  *                  names of libcurl's calls they count (curl_global_init,
  *                  curl_global_cleanup); futurl_get(), futurl_delete(),
  *                  futurl_post_json() … are named for the HTTP method they
- *                  send, as the one-liners of Python's requests; the
+ *                  send, as the one-liners of Python's requests, and
+ *                  futurl_gather_get() is futurl_gather() of GETs; the
  *                  status and version calls (futurl_strerror() …) belong to
  *                  no object. In futurl_response_new_connections(), "new"
  *                  describes the connections: an accessor, not a constructor.
@@ -126,7 +127,10 @@ struct cJSON;
     X(EJSON, -32, "invalid JSON")                                              \
     X(EABORTED, -33, "aborted by a user callback")                             \
     X(EIO, -34, "local I/O error")                                             \
-    X(ECURL, -35, "libcurl error")
+    X(ECURL, -35, "libcurl error")                                             \
+    X(EJSONPATH, -40, "malformed JSON path")                                   \
+    X(ENOTFOUND, -41, "no value at this JSON path")                            \
+    X(ETYPE, -42, "the JSON value has another type")
 
 typedef enum futurl_status {
 #define FUTURL__ENUM(name, value, msg) FUTURL_##name = (value),
@@ -1319,6 +1323,90 @@ FUTURL_API FUTURL_NODISCARD futurl_status futurl_patch_json(futurl_client *c,
                                                            const struct cJSON *body,
                                                            futurl_future **out);
 
+/*
+ * Per-call settings of futurl_client_request() and futurl_gather_get(), the
+ * keyword arguments of httpx's client.request(method, url, timeout=...).
+ * Every field's default is zero, and stays so in later versions: a struct
+ * zeroed by futurl_request_options_init(), by "= {0}" or by a designated
+ * initializer ("{.timeout_ms = 1000, .max_attempts = 3}") means "as the
+ * client says". Everything else a request can do: futurl_request_new().
+ */
+typedef struct futurl_request_options {
+    long timeout_ms;       /* one attempt (futurl_request_set_timeout):
+                              0: the client's; negative: none; else ms */
+    long deadline_ms;      /* from submit to the end, every attempt and wait
+                              included (futurl_request_set_deadline):
+                              0: the client's; negative: none; else ms */
+    unsigned max_attempts; /* 0: as the retry policy says; else attempts in
+                              all, first included (1: no retries) */
+    const futurl_retry_policy *retry; /* NULL: the client's policy; copied */
+    int raise_for_status;  /* 0: the client's; 1: on; -1: off */
+    /* NULL-terminated "Name: value" lines, as futurl_client_options.headers
+     * ("Name;" sends an empty value, "Name:" sends none); each replaces a
+     * client default of its name (futurl_request_set_header). NULL: none. */
+    const char *const *headers;
+    /* NULL-terminated list of name, value, name, value ... query parameters,
+     * percent-encoded (futurl_request_add_param). NULL: none. */
+    const char *const *params;
+    /* The body: json (serialized at the call; the caller keeps it) or
+     * body_len bytes of body (copied) with content_type (may be NULL); not
+     * both. NULL: none. */
+    const struct cJSON *json;
+    const void *body;
+    size_t body_len;
+    const char *content_type;
+    const char *id; /* the request id (futurl_request_set_id); NULL: "req-N" */
+} futurl_request_options;
+
+/* Zero opts: every field "as the client says". Thread-safety: any thread. */
+FUTURL_API void futurl_request_options_init(futurl_request_options *opts);
+
+/*
+ * Build a request of method and url with opts (may be NULL: none) and
+ * submit it: the one-liner that takes settings (httpx's
+ * client.request(method, url, ...)). Each field goes through the setter it
+ * names, and is checked as it checks it; any refusal fails the call and
+ * nothing is submitted. Returns FUTURL_OK or what futurl_request_new(), the
+ * setters and futurl_client_submit() return: FUTURL_EINVAL (c, method, url
+ * or out NULL; raise_for_status not -1, 0 or 1; both json and body; a
+ * params list of odd length; body NULL with body_len > 0; a bad retry
+ * policy or id), FUTURL_EMETHOD, FUTURL_EURL, FUTURL_ESCHEME,
+ * FUTURL_EHEADER (a header line the request setters refuse, a bad
+ * content_type), FUTURL_EJSON, FUTURL_ENOMEM, FUTURL_EQUEUEFULL,
+ * FUTURL_ESHUTDOWN. Blocks as futurl_client_submit() while the queue is
+ * full. Ownership: opts and all it points to are copied; *out is new, free
+ * with futurl_future_free(). Thread-safety: any thread.
+ */
+FUTURL_API FUTURL_NODISCARD futurl_status
+futurl_client_request(futurl_client *c, const char *method, const char *url,
+                      const futurl_request_options *opts, futurl_future **out);
+
+/*
+ * GET every url of urls[0..n) with opts (may be NULL) at once, then wait
+ * until all have finished: asyncio.gather(*(client.get(u) for u in urls),
+ * return_exceptions=True). fs[i] receives the future of urls[i], always,
+ * so every URL has exactly one outcome, read as for futurl_gather(): a URL
+ * that could not even be submitted (NULL, malformed, a refused header of
+ * opts, a full queue on a worker thread, a shut-down client) has a future
+ * already FAILED with that status (futurl_future_status) and a message
+ * naming the URL (futurl_future_errmsg), and no response. It waits without
+ * a time limit: bound it with opts->deadline_ms (each request then ends
+ * FUTURL_ETIMEDOUT by that time) or the client's timeouts; for other ways
+ * to wait (as-completed, fail fast), submit each with
+ * futurl_client_request(). counts (may be NULL) receives the tally.
+ * Returns FUTURL_OK once every future finished (whatever their outcomes;
+ * also for n == 0), FUTURL_EINVAL (c NULL, or urls or fs NULL with n > 0:
+ * nothing is submitted), FUTURL_ENOMEM (fs[] all NULL: what was submitted
+ * is cancelled and freed), or FUTURL_EDEADLK where futurl_gather() returns
+ * it (fs[] holds every future, unfinished ones go on). Blocks while the
+ * queue is full, as futurl_client_submit(). Ownership: urls and opts are
+ * copied; each fs[i] is new, free it with futurl_future_free().
+ * Thread-safety: any thread.
+ */
+FUTURL_API FUTURL_NODISCARD futurl_status futurl_gather_get(
+    futurl_client *c, const char *const *urls, size_t n,
+    const futurl_request_options *opts, futurl_future **fs, futurl_gather_counts *counts);
+
 /* --------------------------------------------------------------- response */
 
 /* The response of an HTTP future once it finished, whenever its transfer
@@ -1379,6 +1467,67 @@ FUTURL_API const struct cJSON *futurl_response_json(const futurl_response *r);
  * parsing JSON"); NULL if the body parsed.
  * Borrowed. Thread-safety: any thread. */
 FUTURL_API const char *futurl_response_json_error(const futurl_response *r);
+
+/* Longest path futurl_response_json_value() and the typed accessors take,
+ * in bytes (FUTURL_EJSONPATH beyond it). */
+#define FUTURL_MAX_JSON_PATH_LENGTH 4096u
+
+/*
+ * The value at path in the response's JSON body (futurl_response_json,
+ * parsed once and cached). A path is "" (the whole document) or a run of
+ * steps, such as (as C strings) "data.items[0].name", "[2].id" or
+ * "headers[\"Content-Type\"]". A step .name (the first one without its
+ * dot) is the member of an object: a name is one or more bytes other than
+ * . [ ] " and backslash, compared byte for byte (case-sensitive). A step
+ * [N] is element N (0-based) of an array: decimal digits without sign,
+ * space or leading zero. A step ["name"] is a member whose name may hold
+ * any byte (a.b, the empty name ...): inside the quotes, a backslash and a
+ * quote stand for a quote, two backslashes for one, every other byte for
+ * itself (so "[\"a\\\"b\"]" in C names a"b). Nothing else (no
+ * spaces between steps, no wildcards), at most FUTURL_MAX_JSON_PATH_LENGTH
+ * bytes. An object with a repeated name answers its first member. Walking
+ * takes time in proportion to the path and to the members and elements it
+ * passes, and allocates nothing.
+ * Returns FUTURL_OK with *out set, or, with *out NULL (or 0), checked in
+ * this order: FUTURL_EINVAL (r, path or out NULL), FUTURL_EJSONPATH (the
+ * path is malformed or too long: whatever the body), FUTURL_EJSON (the body
+ * is not JSON: futurl_response_json_error() says where), FUTURL_ENOMEM (no
+ * memory to parse it), FUTURL_ENOTFOUND (an object has no member of that
+ * name, or an array is shorter), FUTURL_ETYPE (a step into a value that is
+ * no object, resp. no array; or, in the typed accessors below, a value of
+ * another type). Ownership: *out is borrowed, valid until
+ * futurl_future_free() of the response's future. Thread-safety: any thread.
+ */
+FUTURL_API futurl_status futurl_response_json_value(const futurl_response *r,
+                                                    const char *path,
+                                                    const struct cJSON **out);
+
+/* The string at path (futurl_response_json_value); FUTURL_ETYPE for any
+ * other type, null included. Ownership: *out is borrowed, valid until
+ * futurl_future_free() of the response's future. Returns as
+ * futurl_response_json_value(). Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_response_json_string(const futurl_response *r,
+                                                     const char *path, const char **out);
+
+/* The number at path, as a double; FUTURL_ETYPE for any other type (a
+ * string of digits too). Returns as futurl_response_json_value().
+ * Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_response_json_number(const futurl_response *r,
+                                                     const char *path, double *out);
+
+/* The number at path as an integer: FUTURL_ETYPE unless it is a whole
+ * number of at most 2^53 in size (9007199254740992; larger ones a JSON
+ * parser holds as a double and may have rounded, so they are refused, not
+ * guessed), or of another type. Returns as futurl_response_json_value().
+ * Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_response_json_int(const futurl_response *r,
+                                                  const char *path, int64_t *out);
+
+/* The boolean at path: 1 for true, 0 for false; FUTURL_ETYPE for any other
+ * type (0, 1 and "true" too). Returns as futurl_response_json_value().
+ * Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_response_json_bool(const futurl_response *r,
+                                                   const char *path, int *out);
 
 /* The URL of the final response (after redirects). Borrowed.
  * Thread-safety: any thread. */

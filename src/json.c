@@ -94,6 +94,15 @@ const struct cJSON *futurl_response_json(const futurl_response *r) {
     return cache ? cache->json : NULL;
 }
 
+futurl_status futurl__response_json_doc(const futurl_response *r,
+                                        const struct cJSON **out) {
+    futurl__json_cache *cache = json_cache(r);
+    *out = cache ? cache->json : NULL;
+    if (cache == NULL)
+        return FUTURL_ENOMEM;
+    return cache->json ? FUTURL_OK : FUTURL_EJSON;
+}
+
 const char *futurl_response_json_error(const futurl_response *r) {
     if (r == NULL)
         return NULL;

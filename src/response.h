@@ -112,4 +112,10 @@ void futurl__builder_free(futurl__response_builder *b);
  * recognises them. */
 void futurl__response_free(void *response);
 
+/* The parsed body of r (json.c): FUTURL_OK with *out the document,
+ * FUTURL_EJSON (not JSON; futurl_response_json_error says where) or
+ * FUTURL_ENOMEM (not cached: a later call parses again). */
+futurl_status futurl__response_json_doc(const futurl_response *r,
+                                        const struct cJSON **out);
+
 #endif

@@ -288,6 +288,90 @@ START_TEST(completion_queue_out_of_memory) {
 }
 END_TEST
 
+/* A JSON path accessor whose parse runs out of memory says FUTURL_ENOMEM
+ * (not FUTURL_EJSON), and the next call parses again. */
+START_TEST(json_path_out_of_memory) {
+    futurl_client *c;
+    ck_assert_int_eq(futurl_client_create(NULL, &c), FUTURL_OK);
+    char url[160];
+    url_of(url, sizeof url, "/ok");
+    unsigned long k;
+    for (k = 1; k < 100; k++) {
+        futurl_future *f;
+        ck_assert_int_eq(futurl_get(c, url, &f), FUTURL_OK);
+        ck_assert_int_eq(futurl_future_wait(f), FUTURL_OK);
+        const futurl_response *r = futurl_future_response(f);
+        int ok = 0;
+        alloc_fail_reset();
+        alloc_fail_at(k);
+        futurl_status st = futurl_response_json_bool(r, "ok", &ok);
+        int injected = alloc_fail_injected();
+        alloc_fail_reset();
+        ck_assert_msg(st == (injected ? FUTURL_ENOMEM : FUTURL_OK),
+                      "allocation %lu (injected %d): %s", k, injected,
+                      futurl_err_name(st));
+        st = futurl_response_json_bool(r, "ok", &ok);
+        ck_assert_msg(st == FUTURL_OK && ok == 1, "allocation %lu, then: %s, ok %d", k,
+                      futurl_err_name(st), ok);
+        futurl_future_free(f);
+        if (!injected)
+            break;
+    }
+    ck_assert_msg(k > 2 && k < 100, "the parse made %lu allocations", k - 1);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* futurl_gather_get with the nth allocation failing, on a client that
+ * refuses every submission (shut down): each URL still ends with exactly
+ * one finished future (FUTURL_ESHUTDOWN, or FUTURL_ENOMEM if the request
+ * could not be built), or the call fails FUTURL_ENOMEM with every fs[i]
+ * NULL and nothing left behind (LSan and valgrind see the rest). */
+START_TEST(gather_get_out_of_memory) {
+    futurl_client *c;
+    ck_assert_int_eq(futurl_client_create(NULL, &c), FUTURL_OK);
+    ck_assert_int_eq(futurl_client_shutdown(c, FUTURL_DRAIN), FUTURL_OK);
+    const char *urls[] = {"http://127.0.0.1:1/a", "ftp://x/", NULL,
+                          "http://127.0.0.1:1/b"};
+    enum { N = sizeof urls / sizeof urls[0] };
+    unsigned long k;
+    int enomem = 0;
+    for (k = 1; k < 1000; k++) {
+        futurl_future *fs[N];
+        alloc_fail_reset();
+        alloc_fail_at(k);
+        futurl_status st = futurl_gather_get(c, urls, N, NULL, fs, NULL);
+        int injected = alloc_fail_injected();
+        alloc_fail_reset();
+        if (st == FUTURL_ENOMEM) {
+            enomem++;
+            for (int i = 0; i < N; i++)
+                ck_assert_msg(fs[i] == NULL, "allocation %lu: ENOMEM with fs[%d] set", k,
+                              i);
+            continue;
+        }
+        ck_assert_msg(st == FUTURL_OK, "allocation %lu: %s", k, futurl_err_name(st));
+        for (int i = 0; i < N; i++) {
+            futurl_status want = i == 1   ? FUTURL_ESCHEME
+                                 : i == 2 ? FUTURL_EINVAL
+                                          : FUTURL_ESHUTDOWN;
+            futurl_status got = futurl_future_status(fs[i]);
+            ck_assert_msg(got == want || (injected && got == FUTURL_ENOMEM),
+                          "allocation %lu, url %d: %s, want %s", k, i,
+                          futurl_err_name(got), futurl_err_name(want));
+            futurl_future_free(fs[i]);
+        }
+        if (!injected)
+            break;
+    }
+    /* Whether a whole call can fail depends on whether a future's cell
+     * comes from a fresh slab; the outcomes above hold either way. */
+    ck_assert_msg(k > 1 && k < 1000, "%lu allocations (%d calls failed FUTURL_ENOMEM)",
+                  k - 1, enomem);
+    futurl_client_destroy(c);
+}
+END_TEST
+
 static Suite *alloc_suite(void) {
     Suite *s = suite_create("alloc");
     TCase *tc = tcase_create("machinery");
@@ -301,6 +385,8 @@ static Suite *alloc_suite(void) {
     tcase_add_unchecked_fixture(tc, start_fault, stop_fault);
     tcase_add_test(tc, json_out_of_memory_is_not_cached);
     tcase_add_test(tc, completion_queue_out_of_memory);
+    tcase_add_test(tc, json_path_out_of_memory);
+    tcase_add_test(tc, gather_get_out_of_memory);
     tcase_add_test(tc, worker_makes_its_handle_at_the_next_request);
     tcase_add_test(tc, slot_is_given_back_by_a_worker_without_handle);
     suite_add_tcase(s, tc);
