@@ -795,6 +795,58 @@ typedef void (*futurl_event_fn)(const futurl_event *ev, void *userdata);
 /* Longest request id (futurl_request_set_id), in bytes. */
 #define FUTURL_MAX_REQUEST_ID_LENGTH 64u
 
+/* ------------------------------------------------------- mock transport */
+
+/* The mock transport (client option `mock`; README, "Testing without a
+ * network"): a function of the caller's answers every request in place of
+ * a server. A request as it went out on the wire, after everything futurl
+ * and libcurl did to it (base_url joined, parameters, default headers,
+ * cookies, auth, a redirect's new URL). Read it with the
+ * futurl_mock_request_* accessors. Ownership: borrowed, valid only during
+ * the call of the futurl_mock_fn it is handed to. */
+typedef struct futurl_mock_request futurl_mock_request;
+
+/* The answer a futurl_mock_fn fills in with the futurl_mock_response_*
+ * setters: 200 with no header and an empty body until set. Ownership:
+ * borrowed, valid only during the call it is handed to; what is set is
+ * copied. */
+typedef struct futurl_mock_response futurl_mock_response;
+
+/* A transport failure in place of an answer (futurl_mock_response_set_error).
+ * Each reaches the request as the same failure from a real server would:
+ *   FUTURL_MOCK_RESET   – the connection is reset once the request is read:
+ *                         FUTURL_ENETWORK, "Connection reset by peer";
+ *   FUTURL_MOCK_EMPTY   – closed without a byte of answer: FUTURL_ENETWORK,
+ *                         "Empty reply from server";
+ *   FUTURL_MOCK_PARTIAL – the status line, the headers and a Content-Length
+ *                         of the whole body, then half of it and a close:
+ *                         FUTURL_ENETWORK (a partial body).
+ * A timeout is a delay (futurl_mock_response_set_delay) longer than the
+ * request's timeout or deadline: FUTURL_ETIMEDOUT. A refused connection
+ * cannot be told apart from a reset here (both are retried the same way).
+ * As over the network, a RESET or EMPTY on a connection kept alive from an
+ * earlier request makes libcurl send the request once more on a new
+ * connection by itself (not a futurl retry, not counted in attempts): the
+ * mock function is called again for it. */
+typedef enum futurl_mock_error {
+    FUTURL_MOCK_NONE = 0,
+    FUTURL_MOCK_RESET = 1,
+    FUTURL_MOCK_EMPTY = 2,
+    FUTURL_MOCK_PARTIAL = 3
+} futurl_mock_error;
+
+/*
+ * The caller's server: answer req by filling resp. It runs on a thread of
+ * the library's own (one per connection, not a worker, not the caller's),
+ * and several run at once, one per connection a worker opens: it must be
+ * thread-safe. It may block (sleep, wait for a test's signal), as a slow
+ * server would; the request's timeout, deadline and cancel still end the
+ * request on time, but futurl_client_destroy() waits for a call in
+ * progress to return. It must not wait for a future of the client.
+ */
+typedef void (*futurl_mock_fn)(const futurl_mock_request *req,
+                               futurl_mock_response *resp, void *userdata);
+
 /* ----------------------------------------------------------------- client */
 
 /* Documented defaults of futurl_client_options_init(). */
@@ -947,6 +999,19 @@ typedef struct futurl_client_options {
      * proxy_username … no_proxy: at most FUTURL_MAX_OPTION_LENGTH bytes,
      * no control byte, else create fails with FUTURL_EINVAL. */
     const char *no_proxy;
+    /* The mock transport: NULL (default) for the network; else every
+     * request is answered by mock(req, resp, mock_userdata) instead of a
+     * server (README, "Testing without a network"). Everything above the
+     * wire runs as over the network, through the same code: retries,
+     * Retry-After, the 429 hold, limits, deadlines, cancel (also during a
+     * mocked delay), cookies, redirects (each hop is a call), the size cap,
+     * stats and events. Any host name works and none is resolved; proxy
+     * (also the environment's) and unix_socket_path are ignored. http://
+     * only: an https:// URL, or a redirect to one, fails FUTURL_ESCHEME.
+     * mock_userdata must outlive the client; set without mock, create
+     * fails FUTURL_EINVAL. */
+    futurl_mock_fn mock;
+    void *mock_userdata;
 } futurl_client_options;
 
 /* The longest unix_socket_path: what struct sockaddr_un's sun_path holds
@@ -967,7 +1032,8 @@ FUTURL_API void futurl_client_options_init(futurl_client_options *opts);
  * [FUTURL_MIN_RATE_LIMIT, FUTURL_MAX_RATE_LIMIT], a cookie limit of 0 or
  * above FUTURL_MAX_COOKIES_LIMIT, a string over FUTURL_MAX_OPTION_LENGTH, an
  * empty unix_socket_path or one over FUTURL_MAX_UNIX_SOCKET_PATH, a
- * proxy_password without proxy_username, a control byte in a proxy option),
+ * proxy_password without proxy_username, a control byte in a proxy option,
+ * a mock_userdata without a mock),
  * FUTURL_ESCHEME (base_url not http/https), FUTURL_EURL (malformed or
  * too long base_url; a proxy with a space or control byte, or too long),
  * FUTURL_EHEADER (a default header, user_agent, cookies or bearer_token
@@ -1567,6 +1633,144 @@ FUTURL_API const char *futurl_response_request_id(const futurl_response *r);
 /* New connections this transfer opened (0 when a kept-alive one was reused).
  * Thread-safety: any thread. */
 FUTURL_API long futurl_response_new_connections(const futurl_response *r);
+
+/* ======================================================================== */
+/* Mock transport: test code that uses futurl without a network            */
+/* ======================================================================== */
+
+/* The request's method ("GET", "POST", …) as sent. Ownership: borrowed,
+ * valid during the futurl_mock_fn call; "" for a NULL req.
+ * Thread-safety: any thread. */
+FUTURL_API const char *futurl_mock_request_method(const futurl_mock_request *req);
+
+/* The request's full URL, "http://" + its Host + its target, as libcurl
+ * sent it ("http://api.test/users?page=2"). Ownership: borrowed, valid
+ * during the call; "" for a NULL req. Thread-safety: any thread. */
+FUTURL_API const char *futurl_mock_request_url(const futurl_mock_request *req);
+
+/* The first value of header name (case-insensitive) the request carried,
+ * or NULL (also for a NULL argument). Ownership: borrowed, valid during the
+ * call. Thread-safety: any thread. */
+FUTURL_API const char *futurl_mock_request_header(const futurl_mock_request *req,
+                                                  const char *name);
+
+/* The request's body (NUL-terminated; the NUL not counted in *len, which
+ * may be NULL); "" when it has none. A chunked body arrives whole.
+ * Ownership: borrowed, valid during the call. Thread-safety: any thread. */
+FUTURL_API const char *futurl_mock_request_body(const futurl_mock_request *req,
+                                                size_t *len);
+
+/* The status to answer, 200 to 999 (an interim 1xx is not an answer).
+ * Returns FUTURL_OK or FUTURL_EINVAL (NULL resp, status out of range).
+ * Thread-safety: the response is used by one thread, its call's. */
+FUTURL_API futurl_status futurl_mock_response_set_status(futurl_mock_response *resp,
+                                                         long status);
+
+/* Add a header line to the answer ("Set-Cookie", "Location", "Retry-After"
+ * …), copied. The library frames the message: Content-Length,
+ * Transfer-Encoding and Connection are refused, as are a name that is not
+ * a token and a value with a control byte (CR, LF, NUL). Returns
+ * FUTURL_OK, FUTURL_EINVAL (a NULL argument), FUTURL_EHEADER or
+ * FUTURL_ENOMEM. Thread-safety: the response's call only. */
+FUTURL_API futurl_status futurl_mock_response_add_header(futurl_mock_response *resp,
+                                                         const char *name,
+                                                         const char *value);
+
+/* The answer's body (copied; replaces an earlier one; len may be 0), sent
+ * with its Content-Length (not for HEAD, 204 and 304, which have none).
+ * Returns FUTURL_OK, FUTURL_EINVAL (NULL resp, or NULL data with len > 0)
+ * or FUTURL_ENOMEM. Thread-safety: the response's call only. */
+FUTURL_API futurl_status futurl_mock_response_set_body(futurl_mock_response *resp,
+                                                       const void *data, size_t len);
+
+/* Answer with a transport failure instead (futurl_mock_error;
+ * FUTURL_MOCK_NONE undoes it). Returns FUTURL_OK or FUTURL_EINVAL (NULL
+ * resp, unknown value). Thread-safety: the response's call only. */
+FUTURL_API futurl_status futurl_mock_response_set_error(futurl_mock_response *resp,
+                                                        futurl_mock_error error);
+
+/* Wait delay_ms (0 to 86,400,000) after the call returns before the answer
+ * (or the failure) goes out, as a slow server would. The wait ends at once
+ * when the client gives up on the request (cancel, timeout, deadline,
+ * shutdown): nothing is sent then. Returns FUTURL_OK or FUTURL_EINVAL.
+ * Thread-safety: the response's call only. */
+FUTURL_API futurl_status futurl_mock_response_set_delay(futurl_mock_response *resp,
+                                                        long delay_ms);
+
+/* ------------------------------------------------------------ mock router */
+
+/* A ready-made futurl_mock_fn: routes by method and URL pattern, each with
+ * canned answers given in order, and counts calls. */
+typedef struct futurl_mock_router futurl_mock_router;
+
+/* A new router without routes. Use it as
+ * opts.mock = futurl_mock_router_fn, opts.mock_userdata = router; it must
+ * outlive the client. A request no route matches is answered 501 with the
+ * body "futurl mock: no route for METHOD URL" (and counted: see
+ * futurl_mock_router_unmatched). Returns FUTURL_OK, FUTURL_EINVAL or
+ * FUTURL_ENOMEM. Ownership: *out is new, free with
+ * futurl_mock_router_free(). Thread-safety: any thread. */
+FUTURL_API FUTURL_NODISCARD futurl_status futurl_mock_router_new(futurl_mock_router **out);
+
+/* Free a router (NULL is allowed). Thread-safety: once, after every
+ * client that uses it is destroyed. */
+FUTURL_API void futurl_mock_router_free(futurl_mock_router *m);
+
+/* Add a route: method ("GET"; NULL or "*": any) and a URL pattern matched
+ * against the whole URL ("http://api.test/users/1"), where '*' stands for
+ * any run of bytes, '/' and '?' included ("http://api.test/users/" then
+ * '*').
+ * Routes are tried in the order added; the first match answers. Its index
+ * (0, 1, …) goes to *route (may be NULL). Both strings copied. A route
+ * without a reply answers 501 too. Returns FUTURL_OK, FUTURL_EINVAL (NULL
+ * m or pattern) or FUTURL_ENOMEM. Thread-safety: any thread, also while
+ * clients use the router. */
+FUTURL_API futurl_status futurl_mock_router_add(futurl_mock_router *m, const char *method,
+                                                const char *pattern, unsigned *route);
+
+/* Append a canned answer to a route: status (200 to 999), a Content-Type
+ * (NULL: none) and a body (NULL: empty), copied. A route's answers are
+ * given one per call in the order appended; the last repeats. Returns
+ * FUTURL_OK, FUTURL_EINVAL (NULL m, unknown route, status out of range),
+ * FUTURL_EHEADER (content_type) or FUTURL_ENOMEM. Thread-safety: any
+ * thread. */
+FUTURL_API futurl_status futurl_mock_router_reply(futurl_mock_router *m, unsigned route,
+                                                  long status, const char *content_type,
+                                                  const char *body);
+
+/* Append a canned transport failure (futurl_mock_error, not
+ * FUTURL_MOCK_NONE) to a route, in order with its answers. Returns
+ * FUTURL_OK, FUTURL_EINVAL or FUTURL_ENOMEM. Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_mock_router_reply_error(futurl_mock_router *m,
+                                                        unsigned route,
+                                                        futurl_mock_error error);
+
+/* Add a header line to the route's last canned answer (checked as
+ * futurl_mock_response_add_header). Returns FUTURL_OK, FUTURL_EINVAL
+ * (NULL argument, unknown route, a route without an answer),
+ * FUTURL_EHEADER or FUTURL_ENOMEM. Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_mock_router_reply_header(futurl_mock_router *m,
+                                                         unsigned route,
+                                                         const char *name,
+                                                         const char *value);
+
+/* Delay the route's last canned answer (as futurl_mock_response_set_delay).
+ * Returns FUTURL_OK or FUTURL_EINVAL. Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_mock_router_reply_delay(futurl_mock_router *m,
+                                                        unsigned route, long delay_ms);
+
+/* Requests the route answered so far (0 for a NULL m or unknown route).
+ * Thread-safety: any thread. */
+FUTURL_API unsigned long futurl_mock_router_calls(const futurl_mock_router *m,
+                                                  unsigned route);
+
+/* Requests no route matched (answered 501). Thread-safety: any thread. */
+FUTURL_API unsigned long futurl_mock_router_unmatched(const futurl_mock_router *m);
+
+/* The router as a futurl_mock_fn; userdata is the futurl_mock_router.
+ * Thread-safety: any thread (the router has its own lock). */
+FUTURL_API void futurl_mock_router_fn(const futurl_mock_request *req,
+                                      futurl_mock_response *resp, void *userdata);
 
 /* ======================================================================== */
 /* Streams: the body pulled on the caller's thread                          */

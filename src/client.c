@@ -9,6 +9,7 @@
 
 #include "handle.h"
 #include "http_job.h"
+#include "mock.h"
 #include "proxy.h"
 #include "stream.h"
 #include "trace.h"
@@ -217,7 +218,8 @@ static int rate_ok(double rate) {
 static futurl_status check_options(const futurl_client_options *o) {
     if (o->connect_timeout_ms < 0 || o->timeout_ms < 0 || o->max_redirects < 0 ||
         (o->bearer_token != NULL && o->username != NULL) ||
-        (o->password != NULL && o->username == NULL))
+        (o->password != NULL && o->username == NULL) ||
+        (o->mock_userdata != NULL && o->mock == NULL))
         return FUTURL_EINVAL;
     /* Strings libcurl would refuse at setopt (or send in a request head
      * it cannot build): refused here, by the call that takes them. */
@@ -333,6 +335,7 @@ static futurl_status check_handle(futurl_client *c) {
 
 static void client_free(futurl_client *c) {
     futurl_executor_destroy(c->executor); /* joins: every handle is gone after */
+    futurl__mock_free(c->mock);           /* so every mocked connection is closed */
     free(c->workers);
     pthread_mutex_destroy(&c->workers_lock);
     if (c->share != NULL)
@@ -419,6 +422,8 @@ futurl_status futurl_client_create(const futurl_client_options *opts,
         c->limits_always =
             c->opts.max_per_host || c->opts.rate_limit > 0 || c->opts.host_rate_limit > 0;
     }
+    if (st == FUTURL_OK && c->opts.mock != NULL)
+        st = futurl__mock_new(c->opts.mock, c->opts.mock_userdata, &c->mock);
     if (st == FUTURL_OK)
         st = check_handle(c);
     futurl_executor_options eo;

@@ -50,6 +50,8 @@ struct futurl_client {
                                           before it, attempts need admission */
     futurl__body_pool *body_pool;      /* large body mappings for reuse; guards itself */
     futurl__body_pool *slab_pool;      /* spare response slabs; guards itself */
+    struct futurl__mock *mock;         /* NULL: the network; else the mock
+                                          transport (src/mock.c); guards itself */
     int global_init_done;
 
     /* The workers, by index, for futurl__interrupt. Guarded by

@@ -10,6 +10,7 @@
 #include "handle.h"
 
 #include "hostkey.h"
+#include "mock.h"
 #include "proxy.h"
 #include "stream.h"
 #include "trace.h"
@@ -267,7 +268,10 @@ static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
                                     struct curl_sockaddr *address) {
     futurl__worker *w = userdata;
     (void)purpose;
-    curl_socket_t fd = socket(address->family, address->socktype, address->protocol);
+    /* Mocked: a connection to the client's own server, whatever address. */
+    curl_socket_t fd = w->client->mock != NULL
+                           ? futurl__mock_connect(w->client->mock, address)
+                           : socket(address->family, address->socktype, address->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
     pthread_mutex_lock(&w->sock_lock);
@@ -436,6 +440,11 @@ futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker 
         SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response_bytes);
     SETOPT(easy, CURLOPT_HTTPHEADER, c->default_headers);
     SETOPT(easy, CURLOPT_SHARE, c->share);
+    if (c->mock != NULL) { /* after the proxy and socket options it overrides */
+        futurl_status mst = futurl__mock_setup(easy, errmsg, errmsg_size);
+        if (mst != FUTURL_OK)
+            return mst;
+    }
 
     if (w != NULL) {
         SETOPT(easy, CURLOPT_ERRORBUFFER, w->errbuf);

@@ -232,6 +232,11 @@ static futurl_status outcome(futurl_job *job, futurl__worker *w, CURLcode cc,
                                   "response body larger than the %llu-byte cap "
                                   "(Content-Length)",
                                   (unsigned long long)w->max_bytes);
+        else if (st == FUTURL_ESCHEME && w->client->mock != NULL)
+            futurl_job_set_errmsg(job,
+                                  "the mock transport serves http:// URLs only, "
+                                  "not https:// (%s)",
+                                  w->errbuf[0] ? w->errbuf : curl_easy_strerror(cc));
         else
             futurl_job_set_errmsg(job, "%s",
                                   w->errbuf[0] ? w->errbuf : curl_easy_strerror(cc));

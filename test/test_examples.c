@@ -361,6 +361,39 @@ START_TEST(example_without_server_says_make_serve) {
 }
 END_TEST
 
+/* mock_test needs no server at all (the mock transport answers): it runs
+ * with a base URL where nothing listens, and must pass every check. */
+START_TEST(mock_test_needs_no_server) {
+    int fd;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", dead_port(&fd));
+    run_example("mock_test", url, NULL, 8, &result);
+    close(fd);
+    ck_assert_msg(result.exit_code == 0, "mock_test exited %d; output:\n%s",
+                  result.exit_code, result.out);
+    static const char *const in_order[] = {
+        "1. a 503, then a 200",
+        "fetch_user(1): FUTURL_OK, name \"Ada\", 2 attempt(s), the server saw 2",
+        "PASS  fetch_user(1) gives Ada",
+        "PASS  after 2 attempts, both seen by the server",
+        "2. an answer 5 s late, a 300 ms deadline",
+        "fetch_user(2): FUTURL_ETIMEDOUT after 0.",
+        "PASS  fetch_user(2) times out",
+        "PASS  at the deadline",
+        "3. a list in three pages",
+        "page 1: Ada",
+        "page 3: Donald",
+        "list_users: FUTURL_OK, 6 users on 3 pages",
+        "PASS  list_users walks all 3 pages",
+        "PASS  no request went unanswered",
+        "all passed: 0 failure(s)",
+        NULL};
+    expect_in_order("mock_test", result.out, in_order);
+    ck_assert_msg(strstr(result.out, "FAIL") == NULL, "mock_test: a check failed:\n%s",
+                  result.out);
+}
+END_TEST
+
 static Suite *examples_suite(void) {
     Suite *s = suite_create("examples");
     /* Each test runs one example; the slowest (sync_vs_pool, limit) take
@@ -374,6 +407,11 @@ static Suite *examples_suite(void) {
     tc = tcase_create("no server");
     tcase_set_timeout(tc, 15);
     tcase_add_loop_test(tc, example_without_server_says_make_serve, 0, N_CASES);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("mock transport");
+    tcase_set_timeout(tc, 15);
+    tcase_add_test(tc, mock_test_needs_no_server);
     suite_add_tcase(s, tc);
     return s;
 }
