@@ -856,6 +856,9 @@ typedef void (*futurl_mock_fn)(const futurl_mock_request *req,
 #define FUTURL_DEFAULT_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
 #define FUTURL_DEFAULT_MAX_COOKIES 3000u           /* RFC 6265 6.1 minimums */
 #define FUTURL_DEFAULT_MAX_COOKIES_PER_DOMAIN 50u
+#define FUTURL_DEFAULT_KEEPALIVE_PER_WORKER 5u /* libcurl's own default */
+/* The largest keepalive_per_worker. */
+#define FUTURL_MAX_KEEPALIVE_PER_WORKER 1024u
 #define FUTURL_MAX_COOKIES_LIMIT 100000u /* the largest either limit may be */
 
 /*
@@ -941,6 +944,15 @@ typedef struct futurl_client_options {
     int decompress;       /* default 1: Accept-Encoding with every codec
                              libcurl has (gzip, deflate, br, zstd) */
     int http2;            /* default 1: HTTP/2 over TLS when offered */
+    /* Idle connections each worker keeps open for reuse (its handle's
+     * connection cache, libcurl's CURLOPT_MAXCONNECTS); past it the least
+     * recently used is closed. Default FUTURL_DEFAULT_KEEPALIVE_PER_WORKER
+     * (0: that default); at most FUTURL_MAX_KEEPALIVE_PER_WORKER, else
+     * create fails with FUTURL_EINVAL. Raise it when requests spread over
+     * more hosts than that: each worker then reconnects less (README,
+     * "Many hosts"), at the price of up to workers x this many open
+     * sockets. */
+    unsigned keepalive_per_worker;
 
     /* Resilience (see futurl_retry_policy). */
     futurl_retry_policy retry; /* default: futurl_retry_policy_init() */
@@ -1030,7 +1042,8 @@ FUTURL_API void futurl_client_options_init(futurl_client_options *opts);
  * Returns FUTURL_OK, FUTURL_EINVAL (bad option, e.g. a negative timeout,
  * username together with bearer_token, a rate limit outside
  * [FUTURL_MIN_RATE_LIMIT, FUTURL_MAX_RATE_LIMIT], a cookie limit of 0 or
- * above FUTURL_MAX_COOKIES_LIMIT, a string over FUTURL_MAX_OPTION_LENGTH, an
+ * above FUTURL_MAX_COOKIES_LIMIT, keepalive_per_worker above
+ * FUTURL_MAX_KEEPALIVE_PER_WORKER, a string over FUTURL_MAX_OPTION_LENGTH, an
  * empty unix_socket_path or one over FUTURL_MAX_UNIX_SOCKET_PATH, a
  * proxy_password without proxy_username, a control byte in a proxy option,
  * a mock_userdata without a mock),

@@ -72,6 +72,7 @@ void futurl_client_options_init(futurl_client_options *opts) {
     opts->max_response_bytes = FUTURL_DEFAULT_MAX_RESPONSE_BYTES;
     opts->decompress = 1;
     opts->http2 = 1;
+    opts->keepalive_per_worker = FUTURL_DEFAULT_KEEPALIVE_PER_WORKER;
     futurl_retry_policy_init(&opts->retry);
     opts->rate_burst = 1;
     opts->host_rate_burst = 1;
@@ -245,6 +246,8 @@ static futurl_status check_options(const futurl_client_options *o) {
     if (p->max_attempts == 0 || p->base_delay_ms < 0 || p->max_delay_ms < 0 ||
         p->budget_ms < 0 || o->deadline_ms < 0 || !rate_ok(o->rate_limit) ||
         !rate_ok(o->host_rate_limit))
+        return FUTURL_EINVAL;
+    if (o->keepalive_per_worker > FUTURL_MAX_KEEPALIVE_PER_WORKER)
         return FUTURL_EINVAL;
     if (o->max_cookies == 0 || o->max_cookies > FUTURL_MAX_COOKIES_LIMIT ||
         o->max_cookies_per_domain == 0 ||

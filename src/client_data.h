@@ -9,6 +9,7 @@
 #define FUTURL_SRC_CLIENT_DATA_H
 
 #include <pthread.h>
+#include <sys/epoll.h>
 
 #include <curl/curl.h>
 
@@ -74,10 +75,11 @@ struct futurl_client {
     } stats;
 };
 
-/* Sockets a worker's handle may hold open at once (its connection cache
- * and a connection being set up); beyond this, cancellation falls back to
- * libcurl's progress tick. */
-#define FUTURL__MAX_SOCKETS 8
+/* Room for sockets a worker's handle holds open at once, first made at
+ * start: its connection cache (keepalive_per_worker) and the connections
+ * being set up (happy eyeballs tries two). The list grows past it if
+ * libcurl ever opens more: every socket is tracked, or refused. */
+#define FUTURL__SOCKETS_SPARE 4u
 
 /* Response headers we accept in one transfer, below libcurl's own 300 KiB,
  * so that too much is FUTURL_ETOOLARGE (not retried) rather than a receive
@@ -130,16 +132,24 @@ struct futurl__worker {
      * and the future whose transfer runs. Guarded by sock_lock, so a
      * canceller never shuts down a descriptor already closed and reused. */
     pthread_mutex_t sock_lock;
-    curl_socket_t socks[FUTURL__MAX_SOCKETS];
-    unsigned nsocks;
+    curl_socket_t *socks;
+    unsigned nsocks, socks_cap;
     futurl_future *running;
     futurl_stream *stream; /* the running request's stream, or NULL */
-    /* socks_h2[i]: socks[i] carries HTTP/2, whose idle connections may
-     * receive frames (handle.c, futurl__drop_unclean_connections). Kept with
-     * socks, but only this worker's thread reads it. */
-    unsigned char socks_h2[FUTURL__MAX_SOCKETS];
+    /* The handle's HTTP/1 sockets, readable while idle only when unclean
+     * (handle.c, futurl__drop_unclean_connections): an epoll set, and
+     * socks_cap entries for its answer. Only this worker's thread uses
+     * them (the set is changed under sock_lock too, beside the list). */
+    int idle_ep;
+    struct epoll_event *idle_ready;
 
     futurl__buf debug_line; /* the masked copy of a debug header block */
 };
+
+/* opts->keepalive_per_worker, its default for 0. */
+static inline unsigned futurl__keepalive_per_worker(const futurl_client_options *o) {
+    return o->keepalive_per_worker != 0 ? o->keepalive_per_worker
+                                        : FUTURL_DEFAULT_KEEPALIVE_PER_WORKER;
+}
 
 #endif

@@ -16,11 +16,11 @@
 #include "trace.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -264,6 +264,43 @@ static int on_prereq(void *userdata, char *primary_ip, char *local_ip, int prima
 
 /* ------------------------------------------------- sockets, for cancelling */
 
+/* Make room for cap sockets in w's lists; 0, or -1 (lists unchanged) when
+ * out of memory. Under sock_lock, or before the worker is published. */
+static int sockets_grow(futurl__worker *w, unsigned cap) {
+    curl_socket_t *socks = realloc(w->socks, cap * sizeof *socks);
+    if (socks == NULL)
+        return -1;
+    w->socks = socks;
+    struct epoll_event *ready = realloc(w->idle_ready, cap * sizeof *ready);
+    if (ready == NULL)
+        return -1;
+    w->idle_ready = ready;
+    w->socks_cap = cap;
+    return 0;
+}
+
+/* The lists and the idle set: 0, or -1 with nothing made. */
+static int sockets_init(futurl__worker *w, unsigned cap) {
+    w->idle_ep = epoll_create1(EPOLL_CLOEXEC);
+    if (w->idle_ep < 0)
+        return -1;
+    if (sockets_grow(w, cap) != 0) {
+        close(w->idle_ep);
+        w->idle_ep = -1;
+        free(w->socks);
+        free(w->idle_ready);
+        return -1;
+    }
+    return 0;
+}
+
+static void sockets_free(futurl__worker *w) {
+    if (w->idle_ep >= 0)
+        close(w->idle_ep);
+    free(w->socks);
+    free(w->idle_ready);
+}
+
 static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
                                     struct curl_sockaddr *address) {
     futurl__worker *w = userdata;
@@ -274,11 +311,17 @@ static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
                            : socket(address->family, address->socktype, address->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
+    /* Untracked, a socket would escape cancellation and the check for
+     * unclean connections: grow the list, or refuse the socket. */
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
     pthread_mutex_lock(&w->sock_lock);
-    if (w->nsocks < FUTURL__MAX_SOCKETS) {
-        w->socks_h2[w->nsocks] = 0;
-        w->socks[w->nsocks++] = fd;
+    if ((w->nsocks == w->socks_cap && sockets_grow(w, 2 * w->socks_cap) != 0) ||
+        epoll_ctl(w->idle_ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        pthread_mutex_unlock(&w->sock_lock);
+        close(fd);
+        return CURL_SOCKET_BAD;
     }
+    w->socks[w->nsocks++] = fd;
     pthread_mutex_unlock(&w->sock_lock);
     return fd;
 }
@@ -289,12 +332,13 @@ static int on_close_socket(void *userdata, curl_socket_t fd) {
     for (unsigned i = 0; i < w->nsocks; i++) {
         if (w->socks[i] == fd) {
             w->socks[i] = w->socks[--w->nsocks];
-            w->socks_h2[i] = w->socks_h2[w->nsocks];
             break;
         }
     }
     /* Closed under the lock: no canceller can shut down this number once
-     * it is reused for something else. */
+     * it is reused for something else. Out of the idle set first (an HTTP/2
+     * socket has left it already: ENOENT, ignored). */
+    (void)epoll_ctl(w->idle_ep, EPOLL_CTL_DEL, fd, NULL);
     int rc = close(fd);
     pthread_mutex_unlock(&w->sock_lock);
     return rc;
@@ -335,33 +379,29 @@ void futurl__interrupt(void *client, futurl_future *f) {
  * libcurl finds a shut-down socket dead, or fails to send on it and retries
  * on a new connection. HTTP/2 connections are left alone: frames arrive on
  * idle ones by design (PING, SETTINGS), and streams cannot get out of step.
- * The list is only changed on this thread (libcurl's socket callbacks run
- * inside its calls here), so it is read without sock_lock.
+ * The handle's HTTP/1 sockets sit in an epoll set (idle_ep, level-
+ * triggered), so this costs one epoll_wait that returns only the readable
+ * ones, however many connections the cache keeps (a poll() over all of
+ * them cost 10 us a request with 64; bench S7). The set and the lists only
+ * change on this thread (libcurl's socket callbacks run inside its calls
+ * here), so they are read without sock_lock.
  */
 void futurl__drop_unclean_connections(futurl__worker *w) {
-    struct pollfd pfd[FUTURL__MAX_SOCKETS];
-    nfds_t n = 0;
-    for (unsigned i = 0; i < w->nsocks; i++)
-        if (!w->socks_h2[i])
-            pfd[n++] = (struct pollfd){.fd = w->socks[i], .events = POLLIN};
-    if (n == 0 || poll(pfd, n, 0) <= 0)
+    if (w->nsocks == 0)
         return;
-    for (nfds_t i = 0; i < n; i++)
-        if (pfd[i].revents != 0)
-            shutdown(pfd[i].fd, SHUT_RDWR);
+    int n = epoll_wait(w->idle_ep, w->idle_ready, (int)w->socks_cap, 0);
+    for (int i = 0; i < n; i++)
+        shutdown(w->idle_ready[i].data.fd, SHUT_RDWR);
 }
 
-/* After an HTTP/2 transfer: mark its connection's socket (see above). */
+/* After an HTTP/2 transfer: take its connection's socket out of the idle
+ * set (see above). */
 void futurl__mark_h2_socket(futurl__worker *w) {
     curl_socket_t fd = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
         fd == CURL_SOCKET_BAD)
         return;
-    pthread_mutex_lock(&w->sock_lock);
-    for (unsigned i = 0; i < w->nsocks; i++)
-        if (w->socks[i] == fd)
-            w->socks_h2[i] = 1;
-    pthread_mutex_unlock(&w->sock_lock);
+    (void)epoll_ctl(w->idle_ep, EPOLL_CTL_DEL, fd, NULL); /* ENOENT: already out */
 }
 
 void futurl__set_running(futurl__worker *w, futurl_future *f) {
@@ -398,6 +438,7 @@ futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker 
      * third at the same throughput; 256 KiB saved no more CPU and lost
      * throughput (bench/README.md). Small responses: no difference. */
     SETOPT(easy, CURLOPT_BUFFERSIZE, RECV_BUFFER_SIZE);
+    SETOPT(easy, CURLOPT_MAXCONNECTS, (long)futurl__keepalive_per_worker(o));
 
     SETOPT(easy, CURLOPT_SSL_VERIFYPEER, o->verify_tls ? 1L : 0L);
     SETOPT(easy, CURLOPT_SSL_VERIFYHOST, o->verify_tls ? 2L : 0L);
@@ -480,12 +521,17 @@ void *futurl__worker_start(void *client, unsigned index) {
     w->builder.pool = w->client->body_pool;
     w->builder.slab_pool = w->client->slab_pool;
     w->easy = curl_easy_init();
-    if (w->easy == NULL || futurl__handle_setup(client, w->easy, w, w->errbuf,
+    w->idle_ep = -1;
+    if (w->easy == NULL ||
+        sockets_init(w, futurl__keepalive_per_worker(&c->opts) + FUTURL__SOCKETS_SPARE) !=
+            0 ||
+        futurl__handle_setup(client, w->easy, w, w->errbuf,
                                                 sizeof w->errbuf) != FUTURL_OK) {
         /* Checked on a scratch handle at create, so this is out of memory;
          * the worker's next HTTP job tries again (job_worker). */
         curl_easy_cleanup(w->easy);
         pthread_mutex_destroy(&w->sock_lock);
+        sockets_free(w);
         free(w);
         return NULL;
     }
@@ -509,6 +555,7 @@ void futurl__worker_stop(void *client, void *worker) {
     pthread_mutex_unlock(&c->workers_lock);
     curl_easy_cleanup(w->easy); /* closes its sockets through on_close_socket */
     pthread_mutex_destroy(&w->sock_lock);
+    sockets_free(w);
     futurl__builder_free(&w->builder);
     futurl__cookie_view_free(&w->cookies);
     futurl__buf_free(&w->cookie_line);
