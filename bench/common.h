@@ -32,6 +32,13 @@ size_t bench_heap_bytes(void);
 /* Parse a positive count; exits with a message on anything else. */
 long bench_parse_count(const char *what, const char *s);
 
+/* The URLs of a run: "@FILE" reads one URL a line from FILE (S7: a list
+ * made by run.py, the same order for every implementation), anything else
+ * is the one URL itself. Request i goes to urls[i % count]. Returns the
+ * count (>= 1) and the array in *urls; exits with a message on a read
+ * error or an empty list. Freed at exit. */
+long bench_url_list(const char *arg, char ***urls);
+
 /* What the raw and multi handles set, in words, for the results. */
 #define BENCH_CURL_OPTS_TEXT                                                  \
     "NOSIGNAL=1 keep-alive(reused handle) ACCEPT_ENCODING=all-codecs "              \
@@ -45,7 +52,8 @@ long bench_parse_count(const char *what, const char *s);
 /* Set the options above on h (the ones futurl's client sets by default, so
  * the transfers are comparable; futurl also installs header and progress
  * callbacks, a DNS share and the cookie engine, which are its own cost),
- * with url and a write callback that adds
+ * with url, the trust anchor in $BENCH_CAINFO when set (S6), and a write
+ * callback that adds
  * the body size to *bytes and discards the data. Returns CURLE_OK or the
  * first failing code. */
 CURLcode bench_curl_setup(CURL *h, const char *url, uint64_t *bytes);

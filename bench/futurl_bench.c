@@ -7,7 +7,8 @@
  *       WINDOW > 0 waits for and frees the oldest future once WINDOW are
  *       outstanding (bounded memory for 1 MiB bodies), then gathers the
  *       rest. Every response must be 200; body bytes are summed. Time: from
- *       before futurl_client_create to the end of the last wait.
+ *       before futurl_client_create to the end of the last wait. With
+ *       $BENCH_CAINFO set (S6, https URLs), that file is the client's ca_file.
  *   futurl_bench stream URL REQUESTS WORKERS
  *       S3 pulled: as http, but each request is a stream
  *       (futurl_client_stream) whose body the main thread reads as it
@@ -44,6 +45,11 @@
  *       thousands wait for a slot of their host, parked: the run measures
  *       what waiting costs at such a backlog (run.py compares it with the
  *       same run without a limit).
+ *   futurl_bench hosts @FILE REQUESTS WORKERS KEEPALIVE
+ *       S7 many hosts: as http with WINDOW 0, request i to line
+ *       i % count of FILE (run.py writes a random spread over 64 nginx
+ *       ports), keepalive_per_worker = KEEPALIVE (futurl-keepN). Reports
+ *       "new_conns": futurl_response_new_connections summed.
  *   futurl_bench jar URL REQUESTS WORKERS FILL_URL FILL [nojar|cap]
  *       S8 jar: the cost of a full cookie jar. A client with WORKERS workers
  *       and the default jar limits ("cap": max_cookies_per_domain =
@@ -103,6 +109,9 @@ static void *xcalloc(size_t n, size_t size) {
     return p;
 }
 
+/* Connections the checked responses made (futurl_response_new_connections). */
+static long new_conns;
+
 /* 1 if f finished with a 200 response; adds its body length to *bytes. */
 static int check_response(futurl_future *f, uint64_t *bytes) {
     const futurl_response *r = futurl_future_response(f);
@@ -115,6 +124,7 @@ static int check_response(futurl_future *f, uint64_t *bytes) {
     size_t len = 0;
     (void)futurl_response_body(r, &len);
     *bytes += len;
+    new_conns += futurl_response_new_connections(r);
     return 1;
 }
 
@@ -160,7 +170,8 @@ static long check_all(futurl_future **fs, long first, long n, uint64_t *bytes) {
  * Returns the responses that were 200, their body bytes in *bytes and the seconds from
  * before futurl_client_create to the end of the last wait in *secs. */
 static long http_run(char *const *urls, long nurls, long n, long nw, long window,
-                     int nojar, unsigned max_per_host, uint64_t *bytes, double *secs) {
+                     int nojar, unsigned max_per_host, unsigned keepalive,
+                     uint64_t *bytes, double *secs) {
     futurl_future **fs = xcalloc((size_t)n, sizeof *fs);
     futurl_status s = futurl_global_init();
     if (s != FUTURL_OK)
@@ -172,6 +183,11 @@ static long http_run(char *const *urls, long nurls, long n, long nw, long window
     o.workers = (unsigned)nw;
     o.cookie_jar = !nojar;
     o.max_per_host = max_per_host;
+    const char *ca = getenv("BENCH_CAINFO"); /* S6: run.py's certificate */
+    if (ca != NULL && *ca != '\0')
+        o.ca_file = ca;
+    if (keepalive > 0)
+        o.keepalive_per_worker = keepalive;
     futurl_client *c;
     s = futurl_client_create(&o, &c);
     if (s != FUTURL_OK)
@@ -321,7 +337,7 @@ static int run_http(int argc, char **argv) {
     int nojar = argc == 7;
     uint64_t bytes = 0;
     double secs;
-    long ok = http_run(&argv[2], 1, n, nw, window, nojar, 0, &bytes, &secs);
+    long ok = http_run(&argv[2], 1, n, nw, window, nojar, 0, 0, &bytes, &secs);
     char extra[64];
     snprintf(extra, sizeof extra, ",\"window\":%ld", window);
     bench_report(nojar ? "futurl-nojar" : "futurl", n, ok, bytes, secs,
@@ -467,7 +483,7 @@ static int run_perhost(char *url_list, long n, long nw, const char *max_arg) {
     }
     uint64_t bytes = 0;
     double secs;
-    long ok = http_run(urls, nurls, n, nw, 0, 0, (unsigned)max, &bytes, &secs);
+    long ok = http_run(urls, nurls, n, nw, 0, 0, (unsigned)max, 0, &bytes, &secs);
     char impl[48], opts[sizeof FUTURL_DEFAULTS_TEXT + 64], extra[96];
     if (max == 0)
         snprintf(impl, sizeof impl, "futurl-nolimit");
@@ -476,6 +492,28 @@ static int run_perhost(char *url_list, long n, long nw, const char *max_arg) {
     snprintf(opts, sizeof opts, "%s, cookie_jar=1, max_per_host=%ld",
              FUTURL_DEFAULTS_TEXT, max);
     snprintf(extra, sizeof extra, ",\"max_per_host\":%ld,\"hosts\":%ld", max, nurls);
+    bench_report(impl, n, ok, bytes, secs, opts, extra);
+    return ok == n ? 0 : 1;
+}
+
+/* S7: REQUESTS GETs spread over the URLs of @FILE, keepalive_per_worker
+ * KEEPALIVE (see the first comment). */
+static int run_hosts(const char *file, long n, long nw, long keepalive) {
+    char **urls;
+    long nurls = bench_url_list(file, &urls);
+    if (keepalive > (long)FUTURL_MAX_KEEPALIVE_PER_WORKER) {
+        fprintf(stderr, "futurl_bench: KEEPALIVE %ld is too large\n", keepalive);
+        return 2;
+    }
+    uint64_t bytes = 0;
+    double secs;
+    long ok = http_run(urls, nurls, n, nw, 0, 0, 0, (unsigned)keepalive, &bytes, &secs);
+    char impl[48], opts[sizeof FUTURL_DEFAULTS_TEXT + 64], extra[96];
+    snprintf(impl, sizeof impl, "futurl-keep%ld", keepalive);
+    snprintf(opts, sizeof opts, "%s, cookie_jar=1, keepalive_per_worker=%ld",
+             FUTURL_DEFAULTS_TEXT, keepalive);
+    snprintf(extra, sizeof extra, ",\"new_conns\":%ld,\"maxconnects\":%ld", new_conns,
+             keepalive);
     bench_report(impl, n, ok, bytes, secs, opts, extra);
     return ok == n ? 0 : 1;
 }
@@ -846,6 +884,10 @@ int main(int argc, char **argv) {
     if (argc == 5 && strcmp(argv[1], "stream") == 0)
         return run_stream(argv[2], bench_parse_count("REQUESTS", argv[3]),
                           bench_parse_count("WORKERS", argv[4]));
+    if (argc == 6 && strcmp(argv[1], "hosts") == 0)
+        return run_hosts(argv[2], bench_parse_count("REQUESTS", argv[3]),
+                         bench_parse_count("WORKERS", argv[4]),
+                         bench_parse_count("KEEPALIVE", argv[5]));
     if (argc == 6 && strcmp(argv[1], "perhost") == 0)
         return run_perhost(argv[2], bench_parse_count("REQUESTS", argv[3]),
                            bench_parse_count("WORKERS", argv[4]), argv[5]);
@@ -870,6 +912,7 @@ int main(int argc, char **argv) {
             "       futurl_bench cqlatency SAMPLES WORKERS\n"
             "       futurl_bench jar URL REQUESTS WORKERS FILL_URL FILL [nojar|cap]\n"
             "       futurl_bench perhost URLS REQUESTS WORKERS MAX_PER_HOST\n"
+            "       futurl_bench hosts @FILE REQUESTS WORKERS KEEPALIVE\n"
             "       futurl_bench throughput JOBS WORKERS\n"
             "       futurl_bench latency SAMPLES WORKERS\n"
             "       futurl_bench memory URL QUEUED\n"

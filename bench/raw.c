@@ -2,9 +2,13 @@
  * bench/raw.c — the design's own limit for HTTP throughput: N pthreads, each
  * with one curl easy handle reused for every request (so one kept-alive
  * connection per thread), claiming request numbers from an atomic counter.
- * No queue, no futures, bodies discarded. Usage: raw URL REQUESTS THREADS.
- * Prints one JSON result line (see common.h); the time runs from before the
- * threads start until the last one is joined.
+ * No queue, no futures, bodies discarded.
+ * Usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS]: request i goes to
+ * URL, or to line i % count of FILE (S7's many hosts; see common.h);
+ * MAXCONNECTS sets each handle's connection cache (CURLOPT_MAXCONNECTS,
+ * libcurl's default 5). Prints one JSON result line (see common.h) with
+ * "new_conns", the connections made (CURLINFO_NUM_CONNECTS summed); the
+ * time runs from before the threads start until the last one is joined.
  */
 #include "common.h"
 
@@ -14,8 +18,11 @@
 #include <stdlib.h>
 
 struct shared {
-    const char *url;
+    char **urls;
+    long nurls;
+    long maxconnects; /* 0: libcurl's default */
     long n;
+    atomic_long conns;
     atomic_long next;
     atomic_long ok;
     atomic_ullong bytes;
@@ -30,15 +37,23 @@ static void *worker(void *arg) {
         fprintf(stderr, "raw: curl_easy_init failed\n");
         return NULL;
     }
-    CURLcode rc = bench_curl_setup(h, s->url, &bytes);
+    CURLcode rc = bench_curl_setup(h, s->urls[0], &bytes);
+    if (rc == CURLE_OK && s->maxconnects > 0)
+        rc = curl_easy_setopt(h, CURLOPT_MAXCONNECTS, s->maxconnects);
     if (rc != CURLE_OK) {
         fprintf(stderr, "raw: setopt: %s\n", curl_easy_strerror(rc));
         curl_easy_cleanup(h);
         return NULL;
     }
-    while (atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed) < s->n) {
-        long status = 0;
-        rc = curl_easy_perform(h);
+    long conns = 0, i;
+    while ((i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n) {
+        long status = 0, made = 0;
+        rc = s->nurls > 1 ? curl_easy_setopt(h, CURLOPT_URL, s->urls[i % s->nurls])
+                          : CURLE_OK;
+        if (rc == CURLE_OK)
+            rc = curl_easy_perform(h);
+        if (rc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &made) == CURLE_OK)
+            conns += made;
         if (rc == CURLE_OK)
             rc = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         if (rc == CURLE_OK && status == 200)
@@ -48,16 +63,20 @@ static void *worker(void *arg) {
     }
     curl_easy_cleanup(h);
     atomic_fetch_add(&s->ok, ok);
+    atomic_fetch_add(&s->conns, conns);
     atomic_fetch_add(&s->bytes, bytes);
     return NULL;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: raw URL REQUESTS THREADS\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS]\n");
         return 2;
     }
-    struct shared s = {.url = argv[1], .n = bench_parse_count("REQUESTS", argv[2])};
+    struct shared s = {.n = bench_parse_count("REQUESTS", argv[2])};
+    s.nurls = bench_url_list(argv[1], &s.urls);
+    if (argc == 5)
+        s.maxconnects = bench_parse_count("MAXCONNECTS", argv[4]);
     long nthreads = bench_parse_count("THREADS", argv[3]);
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
         fprintf(stderr, "raw: curl_global_init failed\n");
@@ -79,8 +98,11 @@ int main(int argc, char **argv) {
     for (long i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     double secs = bench_now() - t0;
+    char extra[96];
+    snprintf(extra, sizeof extra, ",\"new_conns\":%ld,\"maxconnects\":%ld",
+             atomic_load(&s.conns), s.maxconnects > 0 ? s.maxconnects : 5L);
     bench_report("raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
-                 BENCH_CURL_OPTS_TEXT, NULL);
+                 BENCH_CURL_OPTS_TEXT, extra);
     free(tids);
     curl_global_cleanup();
     return atomic_load(&s.ok) == s.n ? 0 : 1;

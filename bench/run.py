@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import socket
@@ -60,12 +61,14 @@ RUN_TIMEOUT_S = 300
 FULL = dict(rounds=4, s1_n=50000, s1_c=8, s1_py_n=10000, s2_n=1000, s2_c=32,
             s3_n=2000, s3_c=8, s3_py_n=500, s3_window=64, s4_n=1000000, s4_w=4,
             s4_lat=20000, s5_n=100000, s1_slow_n=400, s2_slow_n=128,
-            s3_slow_n=200, s8p_n=32000, s8p_c=8, s8p_hosts=4,
-            s8j_n=5000, s8j_churn_n=100, s8j_c=8)
+            s3_slow_n=200, s6_n=20000, s6_hs_n=4000, s6_c=8, s7_n=20000, s7_c=8, s7_hosts=64,
+            s8p_n=100000, s8p_c=8, s8p_hosts=4,
+            s8j_n=100000, s8j_churn_n=100, s8j_c=8)
 SMOKE = dict(rounds=1, s1_n=400, s1_c=8, s1_py_n=200, s2_n=64, s2_c=32,
              s3_n=16, s3_c=8, s3_py_n=8, s3_window=64, s4_n=20000, s4_w=4,
              s4_lat=500, s5_n=2000, s1_slow_n=40, s2_slow_n=64,
-             s3_slow_n=8, s8p_n=400, s8p_c=8, s8p_hosts=4,
+             s3_slow_n=8, s6_n=200, s6_hs_n=100, s6_c=8, s7_n=400, s7_c=8, s7_hosts=64,
+             s8p_n=400, s8p_c=8, s8p_hosts=4,
              s8j_n=200, s8j_churn_n=40, s8j_c=8)
 
 # The command-line tools; curl-cli is the baseline of their ratios (S3: the
@@ -142,7 +145,26 @@ http {{
             return 200 '{small}';
         }}
     }}
-}}
+{tls_servers}}}
+"""
+
+# S6: /small over TLS (HTTP/1.1; no http2 here, so ALPN picks 1.1 for
+# everyone), with keep-alive and, on a second port, without: every request
+# a new connection and a full handshake. A P-256 certificate made at run
+# time for 127.0.0.1; the clients verify it.
+NGINX_TLS_SERVER = """\
+    server {{
+        listen 127.0.0.1:{port} ssl backlog=4096;
+        ssl_certificate {tmp}/tls.crt;
+        ssl_certificate_key {tmp}/tls.key;
+        ssl_session_cache shared:bench:10m;
+        ssl_session_tickets on;
+        {keepalive}
+        location = /small {{
+            default_type application/json;
+            return 200 '{small}';
+        }}
+    }}
 """
 
 
@@ -164,12 +186,23 @@ class Nginx:
     """nginx on an ephemeral port, and on `more` others that serve the same
     (S8 per-host's other hosts); retries when a port was taken."""
 
-    def __init__(self, tmp, more=0):
+    def __init__(self, tmp, more=0, tls=False):
         self.tmp = tmp
         self.proc = None
         self.port = None
         self.more = more
         self.more_ports = []
+        self.tls = tls
+        self.tls_port = self.tls_nokeep_port = None
+        self.ca_file = os.path.join(tmp, "tls.crt")
+        if tls:
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                 "-subj", "/CN=127.0.0.1", "-addext",
+                 "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                 "-keyout", os.path.join(tmp, "tls.key"), "-out", self.ca_file],
+                check=True, capture_output=True)
         with open(os.path.join(tmp, "big.bin"), "wb") as f:
             f.write(os.urandom(BIG_BYTES))
 
@@ -177,17 +210,23 @@ class Nginx:
         for _ in range(attempts):
             port = free_port()
             more_ports = []
-            while len(more_ports) < self.more:
+            while len(more_ports) < self.more + (2 if self.tls else 0):
                 p = free_port()
                 if p != port and p not in more_ports:
                     more_ports.append(p)
+            tls_ports = more_ports[self.more:]
+            more_ports = more_ports[:self.more]
+            tls = "".join(NGINX_TLS_SERVER.format(
+                port=p, tmp=self.tmp, small=SMALL_BODY,
+                keepalive="" if k else "keepalive_timeout 0;")
+                for p, k in zip(tls_ports, (True, False)))
             listens = "".join("        listen 127.0.0.1:%d;\n" % p for p in more_ports)
             conf = os.path.join(self.tmp, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(NGINX_CONF.format(
                     echo=ECHO_MODULE, tmp=self.tmp, port=port, small=SMALL_BODY,
                     delay=DELAY_S, user="user root;" if os.geteuid() == 0 else "",
-                    more_listens=listens,
+                    more_listens=listens, tls_servers=tls,
 
                     cookie_headers="\n".join(
                         '            add_header Set-Cookie "c%02d$request_id=1; Path=/";'
@@ -199,9 +238,11 @@ class Nginx:
                 stderr=subprocess.PIPE)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if all(port_open(p) for p in [port] + more_ports):
+                if all(port_open(p) for p in [port] + more_ports + tls_ports):
                     self.port = port
                     self.more_ports = more_ports
+                    if tls_ports:
+                        self.tls_port, self.tls_nokeep_port = tls_ports
                     return port
                 time.sleep(0.05)
             err = self.proc.stderr.read().decode(errors="replace") \
@@ -457,9 +498,12 @@ def summarize(runs, n):
          "server_cpu_s": med("server_cpu_s"), "opts": runs[0].get("opts", "")}
     s["req_per_s"] = n / s["seconds"]
     s["cpu_us_per_req"] = s["cpu_s"] / n * 1e6
+    if "new_conns" in runs[0]:
+        s["conns_per_req"] = statistics.median(r["new_conns"] for r in runs) / n
     for key in ("p50_us", "p99_us", "max_us", "rss_bytes_per_future",
                 "heap_bytes_per_future", "queued", "url_bytes", "clock_cpu_s",
-                "queue_p50_us", "queue_p99_us", "callback_p50_us", "callback_p99_us"):
+                "queue_p50_us", "queue_p99_us", "callback_p50_us", "callback_p99_us",
+                "new_conns", "maxconnects"):
         if key in runs[0]:
             s[key] = med(key)
     return s
@@ -630,7 +674,7 @@ def main():
     if args.rounds:
         cfg["rounds"] = args.rounds
     only = set(args.only.split(",")) if args.only else {"S1", "S2", "S3", "S4", "S5",
-                                                         "S8"}
+                                                         "S6", "S7", "S8"}
     for prog in ("raw", "multi", "handoff", "futurl_bench"):
         if not os.access(os.path.join(args.bindir, prog), os.X_OK):
             sys.exit("bench: %s/%s is missing: build it first" % (args.bindir, prog))
@@ -664,7 +708,9 @@ def main():
     results, targets, notes = {}, [], {}
     filedir = None
     with tempfile.TemporaryDirectory(prefix="futurl-bench-") as tmp:
-        nginx = Nginx(tmp, cfg["s8p_hosts"] - 1 if "S8" in only else 0)
+        nginx = Nginx(tmp, max(cfg["s8p_hosts"] - 1 if "S8" in only else 0,
+                               cfg["s7_hosts"] - 1 if "S7" in only else 0),
+                      tls="S6" in only)
         old_term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             nginx.start()
@@ -743,6 +789,50 @@ def main():
                     entries.append(("futurl-before",
                                     [os.path.join(args.before, "futurl_bench")] + argv[1:], n))
                 results["S5"] = run_scenario(runner, cfg["rounds"], entries, "futurl")
+            if "S6" in only:
+                # TLS: the same /small over HTTPS, certificate verified
+                # (BENCH_CAINFO), first with keep-alive, then against a
+                # server that closes after every answer: a handshake each.
+                log("bench: S6 TLS")
+                os.environ["BENCH_CAINFO"] = nginx.ca_file
+                try:
+                    b = lambda prog: os.path.join(args.bindir, prog)
+                    for scen, port, n in (("S6-keepalive", nginx.tls_port, cfg["s6_n"]),
+                                          ("S6-handshake", nginx.tls_nokeep_port,
+                                           cfg["s6_hs_n"])):
+                        url, conc = "https://127.0.0.1:%d/small" % port, str(cfg["s6_c"])
+                        results[scen] = run_scenario(runner, cfg["rounds"], [
+                            ("raw", [b("raw"), url, str(n), conc], n),
+                            ("futurl", [b("futurl_bench"), "http", url, str(n), conc,
+                                        "0"], n),
+                            ("multi", [b("multi"), url, str(n), conc], n)], "raw")
+                finally:
+                    del os.environ["BENCH_CAINFO"]
+            if "S7" in only:
+                # Many hosts: every request to one of s7_hosts nginx ports,
+                # at random (one seeded list, the same for everyone). Each
+                # worker's handle caches keepalive connections (libcurl's
+                # default 5), multi shares one cache: made connections per
+                # request is what the caches are worth.
+                log("bench: S7 many hosts")
+                ports = [nginx.port] + nginx.more_ports[:cfg["s7_hosts"] - 1]
+                rnd = random.Random(7)
+                hosts = os.path.join(tmp, "s7-hosts.txt")
+                with open(hosts, "w") as f:
+                    for _ in range(cfg["s7_n"]):
+                        f.write("http://127.0.0.1:%d/small\n" % rnd.choice(ports))
+                n, conc, big = cfg["s7_n"], str(cfg["s7_c"]), str(cfg["s7_hosts"])
+                b = lambda prog: os.path.join(args.bindir, prog)
+                fb = lambda keep: [b("futurl_bench"), "hosts", "@" + hosts, str(n), conc,
+                                   str(keep)]
+                results["S7"] = run_scenario(runner, cfg["rounds"], [
+                    ("raw", [b("raw"), "@" + hosts, str(n), conc], n),
+                    ("futurl", fb(5), n),
+                    ("multi", [b("multi"), "@" + hosts, str(n), conc], n),
+                    ("raw-keep" + big, [b("raw"), "@" + hosts, str(n), conc, big], n),
+                    ("futurl-keep" + big, fb(cfg["s7_hosts"]), n),
+                    ("multi-keep" + big, [b("multi"), "@" + hosts, str(n), conc, big], n)],
+                    "raw")
             if "S8" in only:
                 # The issue's case: one host, so the limit runs the requests
                 # one at a time (raw on one connection is the floor of
@@ -878,6 +968,33 @@ def main():
             s["s1_peak_rss_kb"] = {i: v["peak_rss_kb"] for i, v in results["S1"].items()}
         check(targets, "S5", s["rss_bytes_per_future"], "<=", 512,
               "RSS bytes per queued GET future")
+    for scen, what in (("S6-keepalive", "kept alive"),
+                       ("S6-handshake", "the server closes after each answer: a new "
+                                        "connection and a full handshake each")):
+        if scen in results:
+            print_table("%s: %d HTTPS GETs of /small (nginx, TLS, ECDSA P-256, HTTP/1.1), "
+                        "%d workers/transfers at once, %s" % (
+                            scen, results[scen]["raw"]["n"], cfg["s6_c"], what),
+                        results[scen])
+            t = results[scen]
+            if t.get("futurl") and t.get("multi"):
+                check(targets, "S6", t["futurl"]["req_per_s"] / t["multi"]["req_per_s"],
+                      ">=", 1.0, "%s futurl / curl multi req/s" % scen)
+    if "S7" in results:
+        print_table("S7 many hosts: %d GETs of /small spread at random over %d hosts "
+                    "(nginx ports), %d workers/transfers at once; -keep%d: each worker's "
+                    "handle (multi: the shared cache) keeps %d idle connections instead of "
+                    "libcurl's default (5 a handle; multi 4 x 8 but at most 8 open)"
+                    % (cfg["s7_n"], cfg["s7_hosts"], cfg["s7_c"], cfg["s7_hosts"],
+                       cfg["s7_hosts"]), results["S7"],
+                    [("conn/req", "conns_per_req", ".3f")])
+        s7 = results["S7"]
+        big = "-keep%d" % cfg["s7_hosts"]
+        for a, b in (("futurl", "multi"), ("futurl" + big, "multi" + big),
+                     ("futurl" + big, "multi")):
+            if s7.get(a, {}).get("req_per_s") and s7.get(b, {}).get("req_per_s"):
+                check(targets, "S7", s7[a]["req_per_s"] / s7[b]["req_per_s"], ">=", 1.0,
+                      "%s / %s req/s" % (a, b))
     if "S8-perhost" in results:
         print_table("S8 per-host limit: %d GETs of /small, one host, %d workers, "
                     "max_per_host=1 vs none (ratio: req/s to none; time x: seconds "
