@@ -279,19 +279,12 @@ static int sockets_grow(futurl__worker *w, unsigned cap) {
     return 0;
 }
 
-/* The lists and the idle set: 0, or -1 with nothing made. */
+/* The lists and the idle set: 0, or -1; either way sockets_free() undoes it. */
 static int sockets_init(futurl__worker *w, unsigned cap) {
     w->idle_ep = epoll_create1(EPOLL_CLOEXEC);
     if (w->idle_ep < 0)
         return -1;
-    if (sockets_grow(w, cap) != 0) {
-        close(w->idle_ep);
-        w->idle_ep = -1;
-        free(w->socks);
-        free(w->idle_ready);
-        return -1;
-    }
-    return 0;
+    return sockets_grow(w, cap); /* on failure sockets_free() frees the rest */
 }
 
 static void sockets_free(futurl__worker *w) {
