@@ -1486,6 +1486,31 @@ FUTURL_API FUTURL_NODISCARD futurl_status futurl_gather_get(
     futurl_client *c, const char *const *urls, size_t n,
     const futurl_request_options *opts, futurl_future **fs, futurl_gather_counts *counts);
 
+/*
+ * futurl_gather_get() on a client made for this call alone, with default
+ * options except its workers: one per URL, at most
+ * FUTURL_GET_ALL_MAX_WORKERS; the client is destroyed before the call
+ * returns (futures outlive their client). The module-level requests.get()
+ * or httpx.get() beside a Session: for one batch in a short program. Every
+ * batch pays for starting its threads and connections, and nothing is
+ * shared between batches (connections, cookies, limits), so a program that
+ * sends more than one batch makes a client and uses futurl_gather_get().
+ * Returns FUTURL_OK once every future finished (also for n == 0, which
+ * makes no client), FUTURL_EINVAL (urls or fs NULL with n > 0), or, with
+ * every fs[i] NULL and nothing sent, what futurl_client_create() returns
+ * (FUTURL_ENOMEM, FUTURL_ETHREAD) and FUTURL_ENOMEM as futurl_gather_get().
+ * Blocks until all have finished. Ownership: as futurl_gather_get().
+ * Thread-safety: any thread.
+ */
+FUTURL_API FUTURL_NODISCARD futurl_status futurl_get_all(const char *const *urls, size_t n,
+                                                        const futurl_request_options *opts,
+                                                        futurl_future **fs,
+                                                        futurl_gather_counts *counts);
+
+/* Workers of futurl_get_all()'s client at most (the executor's default
+ * ceiling). */
+#define FUTURL_GET_ALL_MAX_WORKERS 32u
+
 /* --------------------------------------------------------------- response */
 
 /* The response of an HTTP future once it finished, whenever its transfer
@@ -1501,6 +1526,11 @@ FUTURL_API const futurl_response *futurl_future_response(const futurl_future *f)
 /* The libcurl error code (CURLcode) of the last attempt; 0 on success and
  * when no transfer ran (no response). Thread-safety: any thread. */
 FUTURL_API int futurl_future_curl_code(const futurl_future *f);
+
+/* HTTP status of f's final response: futurl_response_status() of
+ * futurl_future_response(f); 0 when f has none (NULL, unfinished, not an
+ * HTTP future, no response arrived). Thread-safety: any thread. */
+FUTURL_API long futurl_future_http_status(const futurl_future *f);
 
 /* HTTP status of the final response (0 if none arrived).
  * Thread-safety: any thread. */
@@ -1607,6 +1637,43 @@ FUTURL_API futurl_status futurl_response_json_int(const futurl_response *r,
  * Thread-safety: any thread. */
 FUTURL_API futurl_status futurl_response_json_bool(const futurl_response *r,
                                                    const char *path, int *out);
+
+/*
+ * The JSON accessors above on a future, its outcome first: the value at
+ * path in the body of f's response when f finished well, so one call
+ * answers "did I get my field?" (in Python, (await r.json())["a"]["b"]
+ * raising whatever happened on the way). Returns, checked in this order:
+ * FUTURL_EINVAL (f, path or out NULL; f not an HTTP future), f's own
+ * status when it did not end DONE (futurl_future_status: FUTURL_EPENDING
+ * unfinished, FUTURL_ECANCELED, or the failure: FUTURL_ETIMEDOUT,
+ * FUTURL_EHTTP under raise_for_status ..., whose message is
+ * futurl_future_errmsg), then as the response's accessor. *out is set on
+ * FUTURL_OK, NULL (or 0) otherwise. Ownership: *out is borrowed, valid
+ * until futurl_future_free(f). Thread-safety: any thread.
+ */
+FUTURL_API futurl_status futurl_future_json_value(const futurl_future *f,
+                                                  const char *path,
+                                                  const struct cJSON **out);
+
+/* As futurl_response_json_string(), f's outcome first.
+ * Returns as futurl_future_json_value(). Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_future_json_string(const futurl_future *f,
+                                                   const char *path, const char **out);
+
+/* As futurl_response_json_number(), f's outcome first.
+ * Returns as futurl_future_json_value(). Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_future_json_number(const futurl_future *f,
+                                                   const char *path, double *out);
+
+/* As futurl_response_json_int(), f's outcome first.
+ * Returns as futurl_future_json_value(). Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_future_json_int(const futurl_future *f,
+                                                const char *path, int64_t *out);
+
+/* As futurl_response_json_bool(), f's outcome first.
+ * Returns as futurl_future_json_value(). Thread-safety: any thread. */
+FUTURL_API futurl_status futurl_future_json_bool(const futurl_future *f,
+                                                 const char *path, int *out);
 
 /* The URL of the final response (after redirects). Borrowed.
  * Thread-safety: any thread. */

@@ -203,3 +203,66 @@ futurl_status futurl_gather_get(futurl_client *c, const char *const *urls, size_
     }
     return st;
 }
+
+/* ------------------------------------------------------ one-shot gather */
+
+futurl_status futurl_get_all(const char *const *urls, size_t n,
+                             const futurl_request_options *opts, futurl_future **fs,
+                             futurl_gather_counts *counts) {
+    if (counts != NULL)
+        memset(counts, 0, sizeof *counts);
+    if (n > 0 && (urls == NULL || fs == NULL))
+        return FUTURL_EINVAL;
+    if (n == 0)
+        return FUTURL_OK;
+    for (size_t i = 0; i < n; i++)
+        fs[i] = NULL;
+    futurl_client_options o;
+    futurl_client_options_init(&o);
+    o.workers = n < FUTURL_GET_ALL_MAX_WORKERS ? (unsigned)n : FUTURL_GET_ALL_MAX_WORKERS;
+    futurl_client *c;
+    futurl_status st = futurl_client_create(&o, &c);
+    if (st != FUTURL_OK)
+        return st;
+    /* A client of our own: none of its threads is this one, so gather
+     * cannot answer FUTURL_EDEADLK, and every future has finished. */
+    st = futurl_gather_get(c, urls, n, opts, fs, counts);
+    futurl_client_destroy(c);
+    return st;
+}
+
+/* ------------------------------------------------------ a future's JSON */
+
+long futurl_future_http_status(const futurl_future *f) {
+    return futurl_response_status(futurl_future_response(f));
+}
+
+/* The response of f when it ended DONE; otherwise f's outcome, or
+ * FUTURL_EINVAL when f is NULL or not an HTTP future. */
+static futurl_status done_response(const futurl_future *f, const futurl_response **r) {
+    if (f == NULL)
+        return FUTURL_EINVAL;
+    futurl_status st = futurl_future_status(f);
+    if (st == FUTURL_OK && (*r = futurl_future_response(f)) == NULL)
+        st = FUTURL_EINVAL;
+    return st;
+}
+
+/* Each accessor: arguments, then f's outcome, then the response's own. */
+#define FUTURE_JSON(name, type, zero)                                                    \
+    futurl_status futurl_future_json_##name(const futurl_future *f, const char *path,    \
+                                            type *out) {                                 \
+        const futurl_response *r = NULL;                                                 \
+        futurl_status st =                                                               \
+            out == NULL || path == NULL ? FUTURL_EINVAL : done_response(f, &r);          \
+        if (st == FUTURL_OK)                                                             \
+            return futurl_response_json_##name(r, path, out);                            \
+        if (out != NULL)                                                                 \
+            *out = zero;                                                                 \
+        return st;                                                                       \
+    }
+FUTURE_JSON(value, const struct cJSON *, NULL)
+FUTURE_JSON(string, const char *, NULL)
+FUTURE_JSON(number, double, 0)
+FUTURE_JSON(int, int64_t, 0)
+FUTURE_JSON(bool, int, 0)

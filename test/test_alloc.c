@@ -372,6 +372,50 @@ START_TEST(gather_get_out_of_memory) {
 }
 END_TEST
 
+/* futurl_get_all with the nth allocation failing: the call either fails
+ * (FUTURL_ENOMEM, or what making its client returns) with every fs[i]
+ * NULL, or every URL ends with exactly one finished future, and the
+ * call's client is gone either way (LSan and valgrind see the rest). */
+START_TEST(get_all_out_of_memory) {
+    const char *urls[] = {"http://127.0.0.1:1/a", "ftp://x/", NULL};
+    enum { N = sizeof urls / sizeof urls[0] };
+    static const futurl_status want[N] = {FUTURL_ECONNECT, FUTURL_ESCHEME, FUTURL_EINVAL};
+    const futurl_request_options once = {.max_attempts = 1}; /* no retry waits */
+    unsigned long k;
+    int failed_calls = 0;
+    for (k = 1; k < 5000; k++) {
+        futurl_future *fs[N];
+        alloc_fail_reset();
+        alloc_fail_at(k);
+        futurl_status st = futurl_get_all(urls, N, &once, fs, NULL);
+        int injected = alloc_fail_injected();
+        alloc_fail_reset();
+        if (st != FUTURL_OK) {
+            ck_assert_msg(injected && (st == FUTURL_ENOMEM || st == FUTURL_ECURL),
+                          "allocation %lu: %s", k, futurl_err_name(st));
+            failed_calls++;
+            for (int i = 0; i < N; i++)
+                ck_assert_msg(fs[i] == NULL, "allocation %lu: %s with fs[%d] set", k,
+                              futurl_err_name(st), i);
+            continue;
+        }
+        for (int i = 0; i < N; i++) {
+            ck_assert_msg(futurl_future_done(fs[i]), "allocation %lu: url %d unfinished",
+                          k, i);
+            futurl_status got = futurl_future_status(fs[i]);
+            ck_assert_msg(got == want[i] || (injected && got != FUTURL_OK),
+                          "allocation %lu, url %d: %s, want %s", k, i,
+                          futurl_err_name(got), futurl_err_name(want[i]));
+            futurl_future_free(fs[i]);
+        }
+        if (!injected)
+            break;
+    }
+    ck_assert_msg(k > 1 && k < 5000 && failed_calls > 0,
+                  "%lu allocations, %d calls failed", k - 1, failed_calls);
+}
+END_TEST
+
 static Suite *alloc_suite(void) {
     Suite *s = suite_create("alloc");
     TCase *tc = tcase_create("machinery");
@@ -387,6 +431,7 @@ static Suite *alloc_suite(void) {
     tcase_add_test(tc, completion_queue_out_of_memory);
     tcase_add_test(tc, json_path_out_of_memory);
     tcase_add_test(tc, gather_get_out_of_memory);
+    tcase_add_test(tc, get_all_out_of_memory);
     tcase_add_test(tc, worker_makes_its_handle_at_the_next_request);
     tcase_add_test(tc, slot_is_given_back_by_a_worker_without_handle);
     suite_add_tcase(s, tc);

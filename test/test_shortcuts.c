@@ -913,6 +913,192 @@ START_TEST(test_gather_get_after_shutdown) {
 }
 END_TEST
 
+/* ====================================================== futurl_get_all */
+
+START_TEST(test_get_all_arguments) {
+    futurl_gather_counts n;
+    memset(&n, 0xA5, sizeof n);
+    assert_st(futurl_get_all(NULL, 0, NULL, NULL, &n), FUTURL_OK, "n 0");
+    ck_assert_msg(n.ok == 0 && n.failed == 0 && n.cancelled == 0 && n.pending == 0,
+                  "counts %zu %zu %zu %zu", n.ok, n.failed, n.cancelled, n.pending);
+    const char *urls[] = {"http://127.0.0.1:1/"};
+    futurl_future *fs[1] = {NULL};
+    assert_st(futurl_get_all(NULL, 1, NULL, fs, NULL), FUTURL_EINVAL, "NULL urls");
+    assert_st(futurl_get_all(urls, 1, NULL, NULL, NULL), FUTURL_EINVAL, "NULL fs");
+    ck_assert_ptr_null(fs[0]);
+}
+END_TEST
+
+/* Forty URLs, each with its own outcome; the per-call options reach the
+ * wire, the client of the call sends up to FUTURL_GET_ALL_MAX_WORKERS at
+ * once (the fault server's peak), and the futures outlive that client. */
+START_TEST(test_get_all_outcomes) {
+    enum { N = 40, SLOW = 12 };
+    int fd;
+    char dead[64], bufs[N][160];
+    snprintf(dead, sizeof dead, "http://127.0.0.1:%d/get", dead_port(&fd));
+    const char *urls[N];
+    futurl_status want[N];
+    for (int i = 0; i < N; i++) {
+        urls[i] = bufs[i];
+        want[i] = FUTURL_OK;
+        if (i < SLOW)
+            snprintf(bufs[i], sizeof bufs[i], "%s/ok?delay_ms=400&i=%d", fault.url, i);
+        else if (i % 10 == 3)
+            urls[i] = "ftp://x/", want[i] = FUTURL_ESCHEME;
+        else if (i % 10 == 7)
+            urls[i] = dead, want[i] = FUTURL_ECONNECT;
+        else if (i == N - 1)
+            urls[i] = NULL, want[i] = FUTURL_EINVAL;
+        else
+            snprintf(bufs[i], sizeof bufs[i], "%s/get?n=%d", httpbin.url, i);
+    }
+    support_fault_reset(&fault);
+    futurl_future *fs[N];
+    futurl_gather_counts n;
+    assert_st(futurl_get_all(urls, N,
+                             &(futurl_request_options){
+                                 .timeout_ms = 10000,
+                                 .max_attempts = 1,
+                                 .headers = (const char *[]){"X-Get-All: yes", NULL}},
+                             fs, &n),
+              FUTURL_OK, "get_all");
+    close(fd);
+    size_t failed = 0;
+    for (int i = 0; i < N; i++)
+        failed += want[i] != FUTURL_OK;
+    ck_assert_msg(n.ok == N - failed && n.failed == failed && n.pending == 0,
+                  "counts ok %zu failed %zu pending %zu, want %zu %zu 0", n.ok, n.failed,
+                  n.pending, N - failed, failed);
+    long peak = support_fault_peak(&fault, "/ok");
+    ck_assert_msg(peak >= 4 && peak <= SLOW, "%ld of %d slow requests at once", peak,
+                  SLOW);
+    for (int i = 0; i < N; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "url %d", i);
+        ck_assert_msg(fs[i] != NULL && futurl_future_done(fs[i]), "url %d not finished",
+                      i);
+        assert_st(futurl_future_status(fs[i]), want[i], what);
+        if (want[i] == FUTURL_OK && i >= SLOW) {
+            char nbuf[16];
+            const char *v = NULL;
+            snprintf(nbuf, sizeof nbuf, "%d", i);
+            assert_st(futurl_future_json_string(fs[i], "args.n", &v), FUTURL_OK, what);
+            ck_assert_str_eq(v, nbuf);
+            assert_st(futurl_future_json_string(fs[i], "headers.X-Get-All", &v),
+                      FUTURL_OK, what);
+            ck_assert_str_eq(v, "yes");
+        }
+        futurl_future_free(fs[i]);
+    }
+}
+END_TEST
+
+/* ============================================ a future's JSON, outcome first */
+
+static futurl_status answer_seven(futurl_job *job, void *arg, void **result) {
+    (void)job;
+    (void)arg;
+    *result = NULL;
+    return FUTURL_OK;
+}
+
+START_TEST(test_future_json_done) {
+    futurl_client *c = support_client(httpbin.url, 2, 1);
+    futurl_future *f = call(c, "GET", "/get?n=7", NULL);
+    const char *s = "junk";
+    const cJSON *v = NULL;
+    int64_t i64 = 99;
+    double d = 99;
+    int b = 99;
+    assert_st(futurl_future_json_string(f, "args.n", &s), FUTURL_OK, "args.n");
+    ck_assert_str_eq(s, "7");
+    assert_st(futurl_future_json_value(f, "args", &v), FUTURL_OK, "args");
+    ck_assert_msg(cJSON_IsObject(v), "args is no object");
+    ck_assert_int_eq(futurl_future_http_status(f), 200);
+    /* The response's own answers, unchanged, once the future is DONE. */
+    assert_st(futurl_future_json_int(f, "args.n", &i64), FUTURL_ETYPE, "int of a string");
+    ck_assert_int_eq(i64, 0);
+    assert_st(futurl_future_json_string(f, "args.m", &s), FUTURL_ENOTFOUND, "args.m");
+    ck_assert_ptr_null(s);
+    assert_st(futurl_future_json_string(f, "args..n", &s), FUTURL_EJSONPATH, "args..n");
+    /* NULL arguments. */
+    assert_st(futurl_future_json_string(NULL, "args.n", &s), FUTURL_EINVAL, "NULL f");
+    ck_assert_ptr_null(s);
+    assert_st(futurl_future_json_string(f, NULL, &s), FUTURL_EINVAL, "NULL path");
+    assert_st(futurl_future_json_string(f, "args.n", NULL), FUTURL_EINVAL, "NULL out");
+    ck_assert_int_eq(futurl_future_http_status(NULL), 0);
+    futurl_future_free(f);
+
+    /* Numbers and booleans, echoed by httpbin from a JSON body. */
+    static const char body[] = "{\"a\": 12, \"b\": true, \"c\": 2.5}";
+    f = call(c, "POST", "/anything",
+             &(futurl_request_options){.body = body,
+                                       .body_len = sizeof body - 1,
+                                       .content_type = "application/json"});
+    assert_st(futurl_future_json_int(f, "json.a", &i64), FUTURL_OK, "json.a");
+    ck_assert_int_eq(i64, 12);
+    assert_st(futurl_future_json_bool(f, "json.b", &b), FUTURL_OK, "json.b");
+    ck_assert_int_eq(b, 1);
+    assert_st(futurl_future_json_number(f, "json.c", &d), FUTURL_OK, "json.c");
+    ck_assert_msg(d == 2.5, "json.c = %g, want 2.5", d);
+    futurl_future_free(f);
+
+    /* A future that is no HTTP future. */
+    futurl_future *job;
+    ck_assert_int_eq(futurl_executor_submit(futurl_client_executor(c), answer_seven, NULL,
+                                            NULL, NULL, &job),
+                     FUTURL_OK);
+    assert_st(futurl_future_wait(job), FUTURL_OK, "job");
+    s = "junk";
+    assert_st(futurl_future_json_string(job, "a", &s), FUTURL_EINVAL, "a job's future");
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(futurl_future_http_status(job), 0);
+    futurl_future_free(job);
+    futurl_client_destroy(c);
+}
+END_TEST
+
+/* The future's outcome comes first, whatever the path: a timeout, an
+ * error status under raise_for_status, unfinished, cancelled. */
+START_TEST(test_future_json_outcome_first) {
+    futurl_client *c = support_client(fault.url, 2, 1);
+    const futurl_request_options once = {.max_attempts = 1, .timeout_ms = 200};
+    futurl_future *f = call(c, "GET", "/ok?delay_ms=2000", &once);
+    const char *s = "junk";
+    const cJSON *v = (const cJSON *)&s;
+    double d = 99;
+    int64_t i64 = 99;
+    int b = 99;
+    assert_st(futurl_future_json_string(f, "a", &s), FUTURL_ETIMEDOUT, "string");
+    assert_st(futurl_future_json_value(f, "a..", &v), FUTURL_ETIMEDOUT, "bad path");
+    assert_st(futurl_future_json_number(f, "a", &d), FUTURL_ETIMEDOUT, "number");
+    assert_st(futurl_future_json_int(f, "a", &i64), FUTURL_ETIMEDOUT, "int");
+    assert_st(futurl_future_json_bool(f, "a", &b), FUTURL_ETIMEDOUT, "bool");
+    ck_assert_msg(s == NULL && v == NULL && d == 0 && i64 == 0 && b == 0,
+                  "outputs not cleared: %p %p %g %lld %d", (const void *)s,
+                  (const void *)v, d, (long long)i64, b);
+    ck_assert_int_eq(futurl_future_http_status(f), 0);
+    futurl_future_free(f);
+
+    f = call(c, "GET", "/status?code=503",
+             &(futurl_request_options){.max_attempts = 1, .raise_for_status = 1});
+    assert_st(futurl_future_json_string(f, "a", &s), FUTURL_EHTTP, "503");
+    ck_assert_int_eq(futurl_future_http_status(f), 503);
+    futurl_future_free(f);
+
+    ck_assert_int_eq(futurl_client_request(c, "GET", "/ok?delay_ms=3000", NULL, &f),
+                     FUTURL_OK);
+    assert_st(futurl_future_json_string(f, "a", &s), FUTURL_EPENDING, "unfinished");
+    ck_assert_int_eq(futurl_future_http_status(f), 0);
+    (void)futurl_future_cancel(f);
+    (void)futurl_future_wait(f);
+    assert_st(futurl_future_json_string(f, "a", &s), FUTURL_ECANCELED, "cancelled");
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+}
+END_TEST
+
 static Suite *shortcuts_suite(void) {
     Suite *s = suite_create("shortcuts");
     TCase *tc = tcase_create("options");
@@ -936,6 +1122,10 @@ static Suite *shortcuts_suite(void) {
     tcase_add_test(tc, test_gather_get_errors_per_url);
     tcase_add_test(tc, test_gather_get_fifty);
     tcase_add_test(tc, test_gather_get_after_shutdown);
+    tcase_add_test(tc, test_get_all_arguments);
+    tcase_add_test(tc, test_get_all_outcomes);
+    tcase_add_test(tc, test_future_json_done);
+    tcase_add_test(tc, test_future_json_outcome_first);
     suite_add_tcase(s, tc);
     return s;
 }

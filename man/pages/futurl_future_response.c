@@ -1,4 +1,4 @@
-/* page: futurl_future_response futurl_future_curl_code
+/* page: futurl_future_response futurl_future_curl_code futurl_future_http_status
  * summary: the HTTP response of a finished future
  */
 #include <futurl.h>

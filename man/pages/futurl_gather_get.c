@@ -1,5 +1,6 @@
-/* page: futurl_gather_get
+/* page: futurl_gather_get futurl_get_all
  * summary: GET a list of URLs at once and wait for all
+ * also: FUTURL_GET_ALL_MAX_WORKERS
  * see: futurl_gather futurl_client_request futurl_response_json_value
  */
 #include <futurl.h>
