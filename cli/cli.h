@@ -81,6 +81,7 @@ typedef struct cli_opts {
     int hold_429;
     unsigned parallel;
     unsigned per_host;   /* 0: none */
+    unsigned conn_cache; /* connections each worker keeps; 0: library default */
     double rate;         /* requests per second; 0: none */
     unsigned rate_burst; /* 0: library default */
     /* failure, size */

@@ -491,6 +491,8 @@ static int make_client(app *a) {
     co.retry.max_attempts = (unsigned)o->retry + 1;
     co.retry.budget_ms = o->retry_max_ms;
     co.max_per_host = o->per_host;
+    if (o->conn_cache != 0)
+        co.keepalive_per_worker = o->conn_cache;
     co.rate_limit = o->rate;
     if (o->rate_burst != 0)
         co.rate_burst = o->rate_burst;

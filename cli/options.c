@@ -76,6 +76,8 @@ static const char usage_text[] =
     "  -Z, --parallel           accepted: futurl always runs in parallel\n"
     "      --parallel-max N     requests at once (default 16, at most 1024)\n"
     "      --per-host N         at most N at once to one host\n"
+    "      --conn-cache N       idle connections each worker keeps (default 5): raise\n"
+    "                           it when the input spans many hosts\n"
     "      --rate R[/s|/m|/h]   start at most R requests per second (minute, hour)\n"
     "      --rate-burst N       let N start at once under --rate (default 1)\n"
     "Failure and size:\n"
@@ -525,6 +527,13 @@ int cli_parse_options(int argc, char **argv, cli_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->per_host = (unsigned)v;
+            break;
+        case OPT_CONN_CACHE:
+            if ((v = parse_count(a, 1, FUTURL_MAX_KEEPALIVE_PER_WORKER)) < 0) {
+                usage_error("--conn-cache '%s': expected 1 to 1024", a);
+                return CLI_EXIT_USAGE;
+            }
+            o->conn_cache = (unsigned)v;
             break;
         case OPT_RATE:
             if ((o->rate = parse_rate(a)) < 0) {

@@ -46,6 +46,7 @@
     X(PARALLEL, "parallel", 0, 'Z')                                                      \
     X(PARALLEL_MAX, "parallel-max", 1, 0)                                                \
     X(PER_HOST, "per-host", 1, 0)                                                        \
+    X(CONN_CACHE, "conn-cache", 1, 0)                                                    \
     X(RATE, "rate", 1, 0)                                                                \
     X(RATE_BURST, "rate-burst", 1, 0)                                                    \
     /* failure and size */                                                               \

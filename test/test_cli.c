@@ -829,6 +829,50 @@ START_TEST(parallel_max_and_per_host_bound_the_peak) {
 }
 END_TEST
 
+/* --conn-cache: one worker cycling over 6 hosts (fault servers) opens a
+ * connection for nearly every request with libcurl's 5 cached, and one a
+ * host when the cache holds them all (each server counts its own). */
+static long conns_over_hosts(const char *cache) {
+    enum { HOSTS = 6, ROUNDS = 4 };
+    support_server hosts[HOSTS];
+    for (int i = 0; i < HOSTS; i++)
+        ck_assert_msg(support_fault_start(&hosts[i]) == 0,
+                      "fault server %d did not start", i);
+    char urls[HOSTS * ROUNDS][128];
+    const char *args[HOSTS * ROUNDS + 10] = {"-s", "-o", "/dev/null", "--parallel-max",
+                                             "1"};
+    int n = 5;
+    if (cache != NULL) {
+        args[n++] = "--conn-cache";
+        args[n++] = cache;
+    }
+    for (int i = 0; i < HOSTS * ROUNDS; i++) {
+        snprintf(urls[i], sizeof urls[i], "%s/ok", hosts[i % HOSTS].url);
+        args[n++] = urls[i];
+    }
+    args[n] = NULL;
+    run r;
+    cli_run(&r, 30, NULL, args);
+    expect_code(&r, 0);
+    run_free(&r);
+    long conns = 0;
+    for (int i = 0; i < HOSTS; i++) {
+        ck_assert_int_eq(support_fault_attempts(&hosts[i], "/ok"), ROUNDS);
+        conns += support_fault_connections(&hosts[i]);
+        support_server_stop(&hosts[i]);
+    }
+    return conns;
+}
+
+START_TEST(conn_cache_keeps_a_connection_per_host) {
+    long def = conns_over_hosts(NULL), big = conns_over_hosts("8");
+    ck_assert_msg(def == 24, "default cache: %ld connections for 24 requests, want 24",
+                  def);
+    ck_assert_msg(big == 6, "--conn-cache 8: %ld connections for 24 requests, want 6",
+                  big);
+}
+END_TEST
+
 /* 11 requests at rate R with burst B take at least (11 - B) / R seconds. */
 static double paced(const char *rate, const char *burst) {
     const char *args[40] = {"-s", "-o", "/dev/null", "--rate", rate};
@@ -1449,6 +1493,7 @@ static Suite *cli_suite(void) {
     tcase_add_test(tc, bad_input_lines_counted_with_line_numbers);
     tcase_add_test(tc, retries_match_the_server_counter);
     tcase_add_test(tc, parallel_max_and_per_host_bound_the_peak);
+    tcase_add_test(tc, conn_cache_keeps_a_connection_per_host);
     tcase_add_test(tc, rate_paces_the_requests);
     tcase_add_test(tc, hold_429_holds_the_host);
     tcase_add_test(tc, fail_sets_the_exit_code);
