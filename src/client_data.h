@@ -105,6 +105,14 @@ typedef enum futurl__failure {
 
 /* Per-worker state (futurl_job_worker_state): one easy handle, set up once
  * with the client's options and reused. Only its own thread touches it. */
+/* A socket of a worker's handle (handle.c): which transfer opened it, and
+ * its local and remote ports once looked up (-1 until then). */
+typedef struct futurl__sock {
+    curl_socket_t fd;
+    unsigned gen;
+    int local_port, peer_port;
+} futurl__sock;
+
 struct futurl__worker {
     futurl_client *client;
     CURL *easy;
@@ -132,8 +140,14 @@ struct futurl__worker {
      * and the future whose transfer runs. Guarded by sock_lock, so a
      * canceller never shuts down a descriptor already closed and reused. */
     pthread_mutex_t sock_lock;
-    curl_socket_t *socks;
+    futurl__sock *socks;
     unsigned nsocks, socks_cap;
+    /* The running transfer is number xfer_gen, its request going out on
+     * active_fd (found in on_prereq; CURL_SOCKET_BAD before). A cancel
+     * shuts down only the sockets that transfer opened and active_fd, so
+     * the worker keeps its idle connections to other hosts. */
+    unsigned xfer_gen;
+    curl_socket_t active_fd;
     futurl_future *running;
     futurl_stream *stream; /* the running request's stream, or NULL */
     /* The handle's HTTP/1 sockets, readable while idle only when unclean

@@ -15,7 +15,9 @@
 #include "stream.h"
 #include "trace.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,8 +237,50 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
     return 0;
 }
 
-/* Give the handle its cookies once per attempt, before its first request is
- * sent: the jar's, then the client's static ones for the request's host.
+/* The TCP port of an IPv4 or IPv6 address; 0 for any other family. */
+static int sockaddr_port(const struct sockaddr_storage *a) {
+    if (a->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)a)->sin_port);
+    if (a->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+    return 0;
+}
+
+/* The socket whose local and remote ports are these: libcurl 7.88 gives
+ * no CURLINFO_ACTIVESOCKET before a transfer ends, only the ports in
+ * on_prereq. Each socket's ports are looked up once. None or more than one
+ * match (a Unix socket has no ports): active_fd stays unknown. */
+static void note_active_socket(futurl__worker *w, int local_port, int peer_port) {
+    curl_socket_t found = CURL_SOCKET_BAD;
+    int matches = 0;
+    for (unsigned k = 0; k < w->nsocks; k++) {
+        futurl__sock *s = &w->socks[k];
+        if (s->local_port < 0) {
+            struct sockaddr_storage a;
+            socklen_t len = sizeof a;
+            s->local_port = getsockname(s->fd, (struct sockaddr *)&a, &len) == 0
+                                ? sockaddr_port(&a)
+                                : 0;
+            len = sizeof a;
+            s->peer_port = getpeername(s->fd, (struct sockaddr *)&a, &len) == 0
+                               ? sockaddr_port(&a)
+                               : 0;
+        }
+        if (s->local_port != 0 && s->local_port == local_port &&
+            s->peer_port == peer_port) {
+            found = s->fd;
+            matches++;
+        }
+    }
+    pthread_mutex_lock(&w->sock_lock);
+    w->active_fd = matches == 1 ? found : CURL_SOCKET_BAD;
+    pthread_mutex_unlock(&w->sock_lock);
+}
+
+/* Before each request goes out, on the connection it will use: note that
+ * connection for a cancel (futurl__interrupt), and give the handle its
+ * cookies once per attempt: the jar's, then the client's static ones for
+ * the request's host.
  * Not earlier: after a response that set 50 cookies, libcurl 7.88 silently
  * ignores every cookie given through CURLOPT_COOKIELIST (its per-request
  * Set-Cookie cap, cookie.c) until the next request starts, and this
@@ -248,8 +292,7 @@ static int on_prereq(void *userdata, char *primary_ip, char *local_ip, int prima
     futurl_client *c = w->client;
     (void)primary_ip;
     (void)local_ip;
-    (void)primary_port;
-    (void)local_port;
+    note_active_socket(w, local_port, primary_port);
     if (!w->cookies_pending)
         return CURL_PREREQFUNC_OK;
     w->cookies_pending = 0;
@@ -267,7 +310,7 @@ static int on_prereq(void *userdata, char *primary_ip, char *local_ip, int prima
 /* Make room for cap sockets in w's lists; 0, or -1 (lists unchanged) when
  * out of memory. Under sock_lock, or before the worker is published. */
 static int sockets_grow(futurl__worker *w, unsigned cap) {
-    curl_socket_t *socks = realloc(w->socks, cap * sizeof *socks);
+    futurl__sock *socks = realloc(w->socks, cap * sizeof *socks);
     if (socks == NULL)
         return -1;
     w->socks = socks;
@@ -299,9 +342,10 @@ static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
     futurl__worker *w = userdata;
     (void)purpose;
     /* Mocked: a connection to the client's own server, whatever address. */
-    curl_socket_t fd = w->client->mock != NULL
-                           ? futurl__mock_connect(w->client->mock, address)
-                           : socket(address->family, address->socktype, address->protocol);
+    curl_socket_t fd =
+        w->client->mock != NULL
+            ? futurl__mock_connect(w->client->mock, address)
+            : socket(address->family, address->socktype, address->protocol);
     if (fd == CURL_SOCKET_BAD)
         return fd;
     /* Untracked, a socket would escape cancellation and the check for
@@ -314,7 +358,7 @@ static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
         close(fd);
         return CURL_SOCKET_BAD;
     }
-    w->socks[w->nsocks++] = fd;
+    w->socks[w->nsocks++] = (futurl__sock){.fd = fd, .gen = w->xfer_gen, -1, -1};
     pthread_mutex_unlock(&w->sock_lock);
     return fd;
 }
@@ -323,11 +367,13 @@ static int on_close_socket(void *userdata, curl_socket_t fd) {
     futurl__worker *w = userdata;
     pthread_mutex_lock(&w->sock_lock);
     for (unsigned i = 0; i < w->nsocks; i++) {
-        if (w->socks[i] == fd) {
+        if (w->socks[i].fd == fd) {
             w->socks[i] = w->socks[--w->nsocks];
             break;
         }
     }
+    if (w->active_fd == fd)
+        w->active_fd = CURL_SOCKET_BAD;
     /* Closed under the lock: no canceller can shut down this number once
      * it is reused for something else. Out of the idle set first (an HTTP/2
      * socket has left it already: ENOENT, ignored). */
@@ -347,10 +393,20 @@ void futurl__interrupt(void *client, futurl_future *f) {
         pthread_mutex_lock(&w->sock_lock);
         if (w->running == f) {
             /* The peer is silent or slow: wake libcurl's poll now instead
-             * of at its next progress tick. The connection is lost anyway,
-             * and idle ones are checked before reuse. */
-            for (unsigned k = 0; k < w->nsocks; k++)
-                shutdown(w->socks[k], SHUT_RDWR);
+             * of at its next progress tick. The transfer's connection is
+             * lost anyway: the one it opened (or is opening: happy eyeballs,
+             * a proxy) or the kept one it took. The worker's other idle
+             * connections stay. Between taking a kept connection and the
+             * request going out (on_prereq) that one is not known yet:
+             * then every socket goes, as the progress tick would be late. */
+            int known = w->active_fd != CURL_SOCKET_BAD;
+            for (unsigned k = 0; k < w->nsocks && !known; k++)
+                known = w->socks[k].gen == w->xfer_gen;
+            for (unsigned k = 0; k < w->nsocks; k++) {
+                const futurl__sock *s = &w->socks[k];
+                if (!known || s->gen == w->xfer_gen || s->fd == w->active_fd)
+                    shutdown(s->fd, SHUT_RDWR);
+            }
             /* A stream's transfer may wait for its reader, not the peer. */
             if (w->stream != NULL)
                 futurl__stream_wake(w->stream);
@@ -399,6 +455,9 @@ void futurl__mark_h2_socket(futurl__worker *w) {
 
 void futurl__set_running(futurl__worker *w, futurl_future *f) {
     pthread_mutex_lock(&w->sock_lock);
+    if (f != NULL)
+        w->xfer_gen++;
+    w->active_fd = CURL_SOCKET_BAD;
     w->running = f;
     w->stream = f != NULL && w->request != NULL ? w->request->stream : NULL;
     pthread_mutex_unlock(&w->sock_lock);
@@ -493,10 +552,8 @@ futurl_status futurl__handle_setup(futurl_client *c, CURL *easy, futurl__worker 
         SETOPT(easy, CURLOPT_OPENSOCKETDATA, (void *)w);
         SETOPT(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         SETOPT(easy, CURLOPT_CLOSESOCKETDATA, (void *)w);
-        if (c->jar != NULL || c->static_cookie_count != 0) {
-            SETOPT(easy, CURLOPT_PREREQFUNCTION, on_prereq);
-            SETOPT(easy, CURLOPT_PREREQDATA, (void *)w);
-        }
+        SETOPT(easy, CURLOPT_PREREQFUNCTION, on_prereq);
+        SETOPT(easy, CURLOPT_PREREQDATA, (void *)w);
     }
     return futurl__debug_setup(c, easy, w, errmsg, errmsg_size);
 }
@@ -515,11 +572,12 @@ void *futurl__worker_start(void *client, unsigned index) {
     w->builder.slab_pool = w->client->slab_pool;
     w->easy = curl_easy_init();
     w->idle_ep = -1;
+    w->active_fd = CURL_SOCKET_BAD;
     if (w->easy == NULL ||
         sockets_init(w, futurl__keepalive_per_worker(&c->opts) + FUTURL__SOCKETS_SPARE) !=
             0 ||
-        futurl__handle_setup(client, w->easy, w, w->errbuf,
-                                                sizeof w->errbuf) != FUTURL_OK) {
+        futurl__handle_setup(client, w->easy, w, w->errbuf, sizeof w->errbuf) !=
+            FUTURL_OK) {
         /* Checked on a scratch handle at create, so this is out of memory;
          * the worker's next HTTP job tries again (job_worker). */
         curl_easy_cleanup(w->easy);
