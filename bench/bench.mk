@@ -13,7 +13,7 @@ BENCH_BINS   := $(BENCH_DIR)/raw $(BENCH_DIR)/multi $(BENCH_DIR)/handoff \
 # Debian's interpreter: the driver and the Python peers need its modules.
 BENCH_PY     := /usr/bin/python3
 
-.PHONY: bench bench-smoke bench-bins bench-deps
+.PHONY: bench bench-smoke bench-bins bench-deps bench-plot
 
 bench-bins: $(BENCH_BINS)
 
@@ -29,17 +29,27 @@ $(BENCH_DIR)/futurl_bench: bench/futurl_bench.c $(BENCH_COMMON) $(STATIC) | $(DE
 # nginx and its echo module are required; the Python peers are optional
 # (installed when we may, skipped by run.py when absent). The futurl CLI
 # (cli/cli.mk) runs beside curl --parallel, xargs, wget2 and aria2c; wget2
-# and aria2c are optional too.
+# and aria2c are optional too. gnuplot draws bench/results.png; without it
+# run.py says so and writes the JSON only.
 bench-deps: | $(DEPSOK)
 	@sh .ci/deps.sh nginx libnginx-mod-http-echo
 	@sh .ci/deps.sh wget2 aria2 || \
 	    echo "bench: wget2/aria2c unavailable; they will be skipped"
+	@sh .ci/deps.sh gnuplot-nox || \
+	    echo "bench: gnuplot unavailable; bench/results.png will not be drawn"
 	@sh .ci/deps.sh python3-aiohttp python3-requests || \
 	    echo "bench: Python peers unavailable; they will be skipped"
 
 bench: bench-deps $(BENCH_BINS) $(B)/cli/futurl
 	$(BENCH_PY) bench/run.py --bindir $(BENCH_DIR) --out bench/results.json \
 	    $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
+
+# make bench-plot: redraw bench/results.png from bench/results.json (or
+# BENCH_JSON=...: the PNG beside it) without running anything.
+BENCH_JSON ?= bench/results.json
+bench-plot:
+	@sh .ci/deps.sh gnuplot-nox
+	$(BENCH_PY) bench/run.py --plot-only $(BENCH_JSON)
 
 bench-smoke: $(BENCH_BINS) $(B)/cli/futurl | $(DEPSOK)
 	@sh .ci/deps.sh nginx libnginx-mod-http-echo

@@ -9,8 +9,12 @@ the median over the rounds and the ratio to the scenario's baseline measured
 in the same run (raw for S1-S3, the minimal hand-off for S4, futurl with an
 empty jar or none for S8), prints a table and the machine, writes the
 results as JSON (scenario -> implementation -> seconds, req/s,
-ratio_to_raw, peak_rss_kb, ...) and, when
-gnuplot is installed, a PNG beside it. nginx is always stopped on exit.
+ratio_to_raw, peak_rss_kb, ...) and, when gnuplot is installed, a PNG
+beside it (plot(): a panel per group of scenarios, each scenario's
+implementations as bars of their ratio to its baseline, one colour per
+implementation; without gnuplot it says so and the run still succeeds).
+`run.py --plot-only results.json` redraws the PNG of an earlier run. nginx
+is always stopped on exit.
 
 Times come from each program's own clock around its work (setup of the pool
 included, process start excluded), except for the command-line tools (curl --parallel, the
@@ -633,25 +637,222 @@ def check(targets, name, value, op, bound, what):
                     "bound": bound, "met": ok})
 
 
-def plot(results, png):
-    if not shutil.which("gnuplot"):
+# ------------------------------------------------------------------ the PNG
+
+# Panels of bench/results.png: (title, {} standing for the scenarios drawn,
+# by family (PLOT_FAMILIES); scenarios; ratio key; which implementations). A scenario's bars are its
+# implementations' ratios to its own baseline (the one at exactly 1.0), so
+# every scenario fits one axis.
+PLOT_PANELS = (
+    ("HTTP clients, {}: req/s over raw's", ("S1", "S2", "S3"), "ratio_to_raw",
+     lambda impl: impl not in CLI_IMPLS or impl == "curl-cli"),
+    ("command-line tools, {}: req/s over curl --parallel's (S3: bodies written "
+     "to files)", ("S1", "S2", "S3"), "ratio_to_curl_cli", lambda impl: impl in CLI_IMPLS),
+    ("{}: jobs/s (S4) or req/s over the baseline's",
+     ("S4", "S4-latency", "S6-keepalive", "S6-handshake", "S7"), "ratio_to_raw",
+     lambda impl: True),
+    ("{}: req/s over futurl's without the per-host limit, or with an empty or no "
+     "cookie jar",
+     ("S8-perhost", "S8-perhost-hosts", "S8-jar", "S8-jar-churn"), "ratio_to_raw",
+     lambda impl: True),
+)
+PLOT_FAMILIES = {"S4": "executor", "S6": "TLS", "S7": "many hosts", "S8": "limits"}
+PLOT_SCENARIO_WORDS = {
+    "S1": "small bodies", "S2": "50 ms each", "S3": "1 MiB bodies",
+    "S4": "no-op jobs", "S4-latency": "one job at a time",
+    "S6-keepalive": "TLS kept alive", "S6-handshake": "TLS handshakes",
+    "S7": "many hosts", "S8-perhost": "max_per_host, 1 host",
+    "S8-perhost-hosts": "max_per_host, hosts", "S8-jar": "a full jar",
+    "S8-jar-churn": "jar churn",
+}
+# One colour per implementation, the same in every panel; families share a
+# hue (futurl blues, raw greys, multi orange, curl reds, Python greens).
+# "-keepN" (S7) is looked up as "-keep".
+PLOT_COLOURS = {
+    "raw": "#404040", "raw-1conn": "#8c8c8c", "raw-keep": "#b3b3b3",
+    "handoff": "#737373",
+    "futurl": "#1f77b4", "futurl-nojar": "#aec7e8", "futurl-queue": "#17becf",
+    "futurl-free": "#9edae5", "futurl-stream": "#393b79", "futurl-before": "#c5b0d5",
+    "futurl-keep": "#6baed6", "futurl-nolimit": "#0b6e4f", "futurl-max1": "#9467bd",
+    "futurl-jar-50": "#7b4173", "futurl-jar-cap": "#843c39",
+    "multi": "#ff7f0e", "multi-keep": "#ffbb78",
+    "curl-cli": "#d62728", "curl-cli-files": "#ff9896", "futurl-cli": "#5254a3",
+    "wget2": "#bcbd22", "aria2c": "#e377c2", "xargs-curl": "#8c564b",
+    "aiohttp": "#2ca02c", "requests-executor": "#98df8a",
+}
+# Implementations not named above: a colour from this list, chosen by name.
+PLOT_SPARE_COLOURS = ("#637939", "#b5cf6b", "#bd9e39", "#e7969c", "#de9ed6",
+                      "#9c9ede", "#d6616b", "#cedb9c")
+# Bars taller than this are cut at it (their label still says the value).
+PLOT_CAP = 3.0
+# A panel is at least this many bars wide, so a panel of few bars has them
+# as wide as the others, centred.
+PLOT_MIN_SLOTS = 14
+
+
+def plot_key(impl):
+    """The name an implementation's colour and place are looked up by."""
+    head, sep, tail = impl.rpartition("-keep")
+    return head + "-keep" if sep and tail.isdigit() else impl
+
+
+def plot_colour(impl):
+    key = plot_key(impl)
+    if key in PLOT_COLOURS:
+        return PLOT_COLOURS[key]
+    return PLOT_SPARE_COLOURS[sum(key.encode()) % len(PLOT_SPARE_COLOURS)]
+
+
+def plot_rank(impl):
+    order = list(PLOT_COLOURS)
+    key = plot_key(impl)
+    return (order.index(key) if key in order else len(order), impl)
+
+
+def machine_line(m):
+    """The machine, in one line (printed by main and drawn in the PNG's title)."""
+    return ("%s cpus, %s, kernel %s, %s; libcurl %s, curl %s, nginx %s; %s" % (
+        m.get("nproc"), m.get("cpu_model"), m.get("kernel"), m.get("os"),
+        m.get("libcurl"), m.get("curl_cli"), str(m.get("nginx")).replace("nginx/", ""),
+        m.get("cc")))
+
+
+def gp_str(text):
+    """A gnuplot double-quoted string."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def plot_groups(results, scenarios, key, wanted):
+    """[(scenario, baseline or None, [(impl, ratio)])] of one panel; the
+    baseline first, then the implementations in PLOT_COLOURS's order."""
+    groups = []
+    for scen in scenarios:
+        bars = [(impl, s[key]) for impl, s in results.get(scen, {}).items()
+                if wanted(impl) and isinstance(s.get(key), (int, float))]
+        if len(bars) < 2:
+            continue
+        base = next((impl for impl, v in bars if v == 1.0), None)
+        bars.sort(key=lambda b: (b[0] != base, plot_rank(b[0])))
+        groups.append((scen, base, bars))
+    return groups
+
+
+def plot_scenarios(groups):
+    """The scenarios of a panel's groups, as its title says them: "S1, S2",
+    or by family, "executor S4, S4-latency; TLS S6-keepalive"."""
+    families = {}
+    for scen, _, _ in groups:
+        family = scen.split("-")[0]
+        families.setdefault(family if family in PLOT_FAMILIES else "", []).append(scen)
+    return "; ".join(("%s %s" % (PLOT_FAMILIES[f], ", ".join(sc))) if f
+                     else ", ".join(sc) for f, sc in families.items())
+
+
+def plot_label(v):
+    return "%.3f" % v if v < 0.095 else "%.2f" % v
+
+
+def plot(doc, png):
+    """Draw results.json's ratios as grouped bars, one panel per group of
+    scenarios, with gnuplot (a data file and a script beside the PNG,
+    removed after). Returns True when the PNG was written; otherwise says
+    why on stderr and returns False: the run itself has not failed."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        log("bench: gnuplot not found: %s not drawn (Debian gnuplot-nox; make "
+            "bench-deps installs it, then: %s bench/run.py --plot-only JSON)" % (png, PY))
         return False
-    rows = []
-    for scen in ("S1", "S2", "S3", "S4"):
-        for impl, s in results.get(scen, {}).items():
-            if s.get("ratio_to_raw") is not None:
-                rows.append((scen, impl, s["ratio_to_raw"]))
-    data = png + ".dat"
+    results, meta = doc.get("results", {}), doc.get("meta", {})
+    panels = []
+    for title, scenarios, key, wanted in PLOT_PANELS:
+        groups = plot_groups(results, scenarios, key, wanted)
+        if groups:
+            panels.append((title.format(plot_scenarios(groups)), groups))
+    if not panels:
+        log("bench: nothing to draw in %s (no scenario with two implementations)" % png)
+        return False
+    data, script = png + ".dat", png + ".gp"
+    m = meta.get("machine", {})
+    cfg = meta.get("config", {})
+    title = ("futurl bench: each scenario's implementations as a ratio to its baseline "
+             "(dashed line at 1.0; higher is faster)\n%s\nfuturl library at %s (src/include "
+             "%s); %s%s round(s), medians; %s" % (
+                 machine_line(m), str(m.get("futurl_commit", "?")).split()[0],
+                 m.get("futurl_tree", "?"),
+                 "SMOKE run (counts too small to judge); " if meta.get("smoke") else "",
+                 cfg.get("rounds", "?"), meta.get("date", "?")))
+    if any(v > PLOT_CAP for _, groups in panels for _, _, bars in groups for _, v in bars):
+        title = title.replace("higher is faster)", "higher is faster; bars cut at %g, "
+                              "their labels say the value)" % PLOT_CAP, 1)
+    panel_h, head_h = 360, 80
+    lines = ["set terminal pngcairo noenhanced size 1500,%d font 'sans,10'" % (
+                 head_h + panel_h * len(panels)),
+             "set output %s" % gp_str(png),
+             "set style fill solid 0.9 border rgb '#333333'",
+             "set boxwidth 0.8 absolute",
+             "set grid ytics lc rgb '#d0d0d0'",
+             "set ylabel 'ratio to the baseline'",
+             "set xtics nomirror scale 0",
+             "set ytics nomirror",
+             "set border 3",
+             "set bmargin 5",
+             "set style textbox opaque noborder",
+             "set lmargin at screen 0.05",
+             "set rmargin at screen 0.84",
+             "set key outside right top vertical Left reverse noautotitle "
+             "samplen 1.5 spacing 1.1",
+             "set multiplot layout %d,1 title %s font ',11'" % (len(panels), gp_str(title))]
     with open(data, "w") as f:
-        for scen, impl, ratio in rows:
-            f.write('"%s %s" %f\n' % (scen, impl, ratio))
-    script = ("set terminal png size 1200,500; set output '%s';"
-              "set title 'throughput relative to the baseline (raw; S4: hand-off)';"
-              "set style fill solid 0.6; set boxwidth 0.7; set yrange [0:*];"
-              "set xtics rotate by -40 font ',9'; set grid y;"
-              "plot '%s' using 0:2:xtic(1) with boxes notitle" % (png, data))
-    ok = subprocess.run(["gnuplot", "-e", script], capture_output=True).returncode == 0
-    os.unlink(data)
+        for index, (ptitle, groups) in enumerate(panels):
+            x, tics, impls, top = 0, [], [], 0.0
+            for scen, base, bars in groups:
+                first = x
+                for impl, v in bars:
+                    f.write("%d %.6g %d %s\n" % (x, v, int(plot_colour(impl)[1:], 16),
+                                                 plot_label(v)))
+                    top = max(top, v)
+                    if impl not in impls:
+                        impls.append(impl)
+                    x += 1
+                words = PLOT_SCENARIO_WORDS.get(scen, "")
+                if scen == "S7" and cfg.get("s7_hosts"):
+                    words = "%d hosts" % cfg["s7_hosts"]
+                tics.append("%s %.1f" % (gp_str("%s\n%s\nvs %s" % (
+                    scen, words, base or "?")), (first + x - 1) / 2))
+                x += 1  # a gap between scenarios
+            f.write("\n\n")
+            ymax = min(max(top * 1.15, 1.25), PLOT_CAP * 1.1)
+            pad = max(0, PLOT_MIN_SLOTS - (x - 1)) / 2
+            impls.sort(key=plot_rank)
+            lines += ["set title %s" % gp_str(ptitle),
+                      "set xrange [%.1f:%.1f]" % (-0.7 - pad, x - 1.3 + pad),
+                      "set yrange [0:%.3f]" % ymax,
+                      "set xtics (%s)" % ", ".join(tics),
+                      "plot " + ", \\\n  ".join(
+                          ["%s index %d using 1:($2 < %g ? $2 : %g):3 with boxes "
+                           "lc rgb variable" % (gp_str(data), index, PLOT_CAP, PLOT_CAP),
+                           "1 with lines dt 2 lw 1.5 lc rgb 'black'",
+                           "%s index %d using 1:($2 < %g ? $2 : %g):4 with labels "
+                           "boxed offset 0,0.7 font ',8'" % (gp_str(data), index,
+                                                             PLOT_CAP, PLOT_CAP)] +
+                          ["NaN with boxes lc rgb '%s' title %s" % (plot_colour(i), gp_str(i))
+                           for i in impls])]
+    lines.append("unset multiplot")
+    with open(script, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        p = subprocess.run([gnuplot, script], capture_output=True, text=True, timeout=60)
+        ok = p.returncode == 0 and os.path.exists(png)
+        if not ok:
+            log("bench: gnuplot failed, %s not drawn: %s" % (png, p.stderr.strip()[-600:]))
+    except (OSError, subprocess.SubprocessError) as e:
+        ok = False
+        log("bench: gnuplot failed, %s not drawn: %s" % (png, e))
+    for name in (data, script):
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
     return ok
 
 
@@ -659,8 +860,11 @@ def plot(results, png):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bindir", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--bindir")
+    ap.add_argument("--out")
+    ap.add_argument("--plot-only", metavar="JSON",
+                    help="run nothing: draw JSON's results (a results.json of an "
+                         "earlier run) into the PNG beside it, and exit")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--only", help="comma-separated scenarios, e.g. S1,S4")
@@ -670,6 +874,16 @@ def main():
     ap.add_argument("--cli", help="the futurl command-line tool (default: "
                     "BINDIR/../cli/futurl)")
     args = ap.parse_args()
+    if args.plot_only:
+        with open(args.plot_only) as f:
+            doc = json.load(f)
+        png = os.path.splitext(args.plot_only)[0] + ".png"
+        if not plot(doc, png):
+            return 1
+        print("wrote %s" % png)
+        return 0
+    if not args.bindir or not args.out:
+        ap.error("--bindir and --out are required (or --plot-only JSON)")
     cfg = dict(SMOKE if args.smoke else FULL)
     if args.rounds:
         cfg["rounds"] = args.rounds
@@ -697,9 +911,7 @@ def main():
         log("bench: skipping command-line tools not found: %s (futurl: make cli; "
             "Debian wget2, aria2)" % ", ".join(sorted(missing_cli)))
     machine = machine_info()
-    print("machine: %d cpus, %s, kernel %s, %s; libcurl %s, curl %s, nginx %s; %s"
-          % (machine["nproc"], machine["cpu_model"], machine["kernel"], machine["os"],
-             machine["libcurl"], machine["curl_cli"], machine["nginx"], machine["cc"]))
+    print("machine: " + machine_line(machine))
     print("futurl library at %s (src/include %s); %s; %d round(s), medians" % (
         machine["futurl_commit"], machine["futurl_tree"],
         "SMOKE run" if args.smoke else "full run", cfg["rounds"]))
@@ -1054,7 +1266,7 @@ def main():
         f.write("\n")
     print("wrote %s" % args.out)
     png = os.path.splitext(args.out)[0] + ".png"
-    if plot(results, png):
+    if plot(doc, png):  # when it cannot, it says why; the run has not failed
         print("wrote %s" % png)
     missing = [i for i in ["raw", "futurl"] if "S1" in results and i not in results["S1"]]
     return 1 if missing else 0
