@@ -202,48 +202,71 @@ static long http_run(char *const *urls, long nurls, long n, long nw, long window
     return ok;
 }
 
+/* A client with default options and nw workers, and the completion queue that
+ * free_run and queue_run attach its futures to. */
+typedef struct {
+    futurl_client *client;
+    futurl_completion_queue *queue;
+    struct pollfd pfd; /* the queue's fd, POLLIN */
+} queued_client;
+
+/* futurl_global_init, then the clock's start in *t0 (client creation is on the
+ * clock, as in http_run), then the client and its queue. Dies on any error. */
+static void queued_client_open(queued_client *qc, long nw, double *t0) {
+    futurl_status s = futurl_global_init();
+    if (s != FUTURL_OK)
+        die_status("futurl_global_init", s);
+    *t0 = bench_now();
+    futurl_client_options o;
+    futurl_client_options_init(&o);
+    o.workers = (unsigned)nw;
+    if ((s = futurl_client_create(&o, &qc->client)) != FUTURL_OK)
+        die_status("futurl_client_create", s);
+    if ((s = futurl_completion_queue_new(&qc->queue)) != FUTURL_OK)
+        die_status("futurl_completion_queue_new", s);
+    qc->pfd =
+        (struct pollfd){.fd = futurl_completion_queue_fd(qc->queue), .events = POLLIN};
+}
+
+/* futurl_get of url, the future attached to the queue. Dies on any error. */
+static void queued_client_get(queued_client *qc, const char *url) {
+    futurl_future *f;
+    futurl_status s = futurl_get(qc->client, url, &f);
+    if (s != FUTURL_OK)
+        die_status("futurl_get", s);
+    if ((s = futurl_completion_queue_attach(qc->queue, f, NULL)) != FUTURL_OK)
+        die_status("futurl_completion_queue_attach", s);
+}
+
+static void queued_client_close(queued_client *qc) {
+    futurl_completion_queue_free(qc->queue);
+    futurl_client_destroy(qc->client);
+    futurl_global_cleanup();
+}
+
 /* S1 with every future checked and freed as it is popped, at most window
  * outstanding (see the first comment). Returns the 200s; bytes and secs as
  * http_run. */
 static long free_run(const char *url, long n, long nw, long window, uint64_t *bytes,
                      double *secs) {
-    futurl_status s = futurl_global_init();
-    if (s != FUTURL_OK)
-        die_status("futurl_global_init", s);
-    double t0 = bench_now();
-    futurl_client_options o;
-    futurl_client_options_init(&o);
-    o.workers = (unsigned)nw;
-    futurl_client *c;
-    if ((s = futurl_client_create(&o, &c)) != FUTURL_OK)
-        die_status("futurl_client_create", s);
-    futurl_completion_queue *q;
-    if ((s = futurl_completion_queue_new(&q)) != FUTURL_OK)
-        die_status("futurl_completion_queue_new", s);
-    struct pollfd p = {.fd = futurl_completion_queue_fd(q), .events = POLLIN};
+    queued_client qc;
+    double t0;
+    queued_client_open(&qc, nw, &t0);
     long ok = 0, submitted = 0, done = 0;
     futurl_completion e;
     while (done < n) {
-        while (submitted < n && submitted - done < window) {
-            futurl_future *f;
-            if ((s = futurl_get(c, url, &f)) != FUTURL_OK)
-                die_status("futurl_get", s);
-            if ((s = futurl_completion_queue_attach(q, f, NULL)) != FUTURL_OK)
-                die_status("futurl_completion_queue_attach", s);
-            submitted++;
-        }
-        if (poll(&p, 1, -1) < 0)
+        for (; submitted < n && submitted - done < window; submitted++)
+            queued_client_get(&qc, url);
+        if (poll(&qc.pfd, 1, -1) < 0)
             die_status("poll", FUTURL_EIO);
-        while (futurl_completion_queue_next(q, &e) == FUTURL_OK) {
+        while (futurl_completion_queue_next(qc.queue, &e) == FUTURL_OK) {
             ok += check_response(e.future, bytes);
             futurl_future_free(e.future);
             done++;
         }
     }
     *secs = bench_now() - t0;
-    futurl_completion_queue_free(q);
-    futurl_client_destroy(c);
-    futurl_global_cleanup();
+    queued_client_close(&qc);
     return ok;
 }
 
@@ -251,37 +274,22 @@ static long free_run(const char *url, long n, long nw, long window, uint64_t *by
  * first comment). Returns the 200s; bytes and secs as http_run. */
 static long queue_run(const char *url, long n, long nw, uint64_t *bytes, double *secs) {
     futurl_future **fs = xcalloc((size_t)n, sizeof *fs); /* in the order popped */
-    futurl_status s = futurl_global_init();
-    if (s != FUTURL_OK)
-        die_status("futurl_global_init", s);
-    double t0 = bench_now();
-    futurl_client_options o;
-    futurl_client_options_init(&o);
-    o.workers = (unsigned)nw;
-    futurl_client *c;
-    if ((s = futurl_client_create(&o, &c)) != FUTURL_OK)
-        die_status("futurl_client_create", s);
-    futurl_completion_queue *q;
-    if ((s = futurl_completion_queue_new(&q)) != FUTURL_OK)
-        die_status("futurl_completion_queue_new", s);
-    struct pollfd p = {.fd = futurl_completion_queue_fd(q), .events = POLLIN};
+    queued_client qc;
+    double t0;
+    queued_client_open(&qc, nw, &t0);
     long ok = 0, popped = 0;
     futurl_completion e;
     for (long i = 0; i < n; i++) {
-        futurl_future *f;
-        if ((s = futurl_get(c, url, &f)) != FUTURL_OK)
-            die_status("futurl_get", s);
-        if ((s = futurl_completion_queue_attach(q, f, NULL)) != FUTURL_OK)
-            die_status("futurl_completion_queue_attach", s);
+        queued_client_get(&qc, url);
         /* A loop takes what is ready between submissions, without waiting. */
-        if ((i & 255) == 255 && poll(&p, 1, 0) == 1)
-            while (futurl_completion_queue_next(q, &e) == FUTURL_OK)
+        if ((i & 255) == 255 && poll(&qc.pfd, 1, 0) == 1)
+            while (futurl_completion_queue_next(qc.queue, &e) == FUTURL_OK)
                 fs[popped++] = e.future;
     }
     while (popped < n) {
-        if (poll(&p, 1, -1) < 0)
+        if (poll(&qc.pfd, 1, -1) < 0)
             die_status("poll", FUTURL_EIO);
-        while (futurl_completion_queue_next(q, &e) == FUTURL_OK)
+        while (futurl_completion_queue_next(qc.queue, &e) == FUTURL_OK)
             fs[popped++] = e.future;
     }
     *secs = bench_now() - t0;
@@ -291,9 +299,7 @@ static long queue_run(const char *url, long n, long nw, uint64_t *bytes, double 
         futurl_future_free(fs[i]);
     }
     free(fs);
-    futurl_completion_queue_free(q);
-    futurl_client_destroy(c);
-    futurl_global_cleanup();
+    queued_client_close(&qc);
     return ok;
 }
 
