@@ -1,7 +1,8 @@
 /*
  * test/fuzz/fuzz.h — what the libFuzzer targets share: a check that prints
  * the broken property and aborts (libFuzzer then saves the input as a
- * crash), and ways to cut the fuzzer's bytes into C strings. Header-only.
+ * crash), ways to cut the fuzzer's bytes into C strings, and a response
+ * with a given body. Header-only; targets build with -iquote src.
  */
 #ifndef FUTURL_FUZZ_H
 #define FUTURL_FUZZ_H
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "response.h"
 
 /* libFuzzer's entry points. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -65,6 +68,21 @@ static inline char *fuzz_cut(char **rest, char sep) {
         *rest = at + 1;
     }
     return part;
+}
+
+/* A response whose body is data[0..size), status 200, as a transfer would
+ * leave it (fuzz_json, fuzz_json_path). New: futurl__response_free. Aborts
+ * when out of memory. */
+static inline futurl_response *fuzz_response_with(const char *data, size_t size) {
+    futurl__response_builder b;
+    memset(&b, 0, sizeof b);
+    FUZZ_CHECK(futurl__builder_body(&b, data, size) == 0, "out of memory");
+    b.bytes = size;
+    futurl__response_info info = {.url = "http://h/", .status = 200};
+    futurl_response *r = futurl__builder_finish(&b, &info);
+    futurl__builder_free(&b);
+    FUZZ_CHECK(r != NULL, "out of memory");
+    return r;
 }
 
 #endif

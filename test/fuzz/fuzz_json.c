@@ -21,19 +21,6 @@
 #include "request.h"
 #include "response.h"
 
-/* A response whose body is data[0..size). New. */
-static futurl_response *response_with(const char *data, size_t size) {
-    futurl__response_builder b;
-    memset(&b, 0, sizeof b);
-    FUZZ_CHECK(futurl__builder_body(&b, data, size) == 0, "out of memory");
-    b.bytes = size;
-    futurl__response_info info = {.url = "http://h/", .status = 200};
-    futurl_response *r = futurl__builder_finish(&b, &info);
-    futurl__builder_free(&b);
-    FUZZ_CHECK(r != NULL, "out of memory");
-    return r;
-}
-
 /* The tree r's body reads as (checked for consistency), or NULL. */
 static const cJSON *json_of(const futurl_response *r) {
     const cJSON *j = futurl_response_json(r);
@@ -69,7 +56,7 @@ static int comparable(const cJSON *j) {
 }
 
 static void body(const uint8_t *data, size_t size) {
-    futurl_response *r = response_with((const char *)data, size);
+    futurl_response *r = fuzz_response_with((const char *)data, size);
     const cJSON *j = json_of(r);
     if (j != NULL && comparable(j)) {
         char *text = cJSON_PrintUnformatted(j);
@@ -86,13 +73,13 @@ static void body(const uint8_t *data, size_t size) {
             abort();
         memcpy(more, data, size);
         memcpy(more + size, " \r\n\t", 4);
-        futurl_response *ws = response_with(more, size + 4);
+        futurl_response *ws = fuzz_response_with(more, size + 4);
         const cJSON *jw = json_of(ws);
         FUZZ_CHECK(jw != NULL && (!comparable(j) || cJSON_Compare(j, jw, 1)),
                    "trailing whitespace changed it");
         futurl__response_free(ws);
         more[size] = 'x';
-        futurl_response *junk = response_with(more, size + 1);
+        futurl_response *junk = fuzz_response_with(more, size + 1);
         FUZZ_CHECK(json_of(junk) == NULL, "trailing garbage accepted");
         futurl__response_free(junk);
         free(more);
@@ -117,7 +104,7 @@ static void request(const uint8_t *data, size_t size) {
     if (comparable(tree))
         FUZZ_CHECK(cJSON_Compare(tree, sent, 1), "sent \"%s\", another tree",
                    r->body.data);
-    futurl_response *resp = response_with(r->body.data, r->body.len);
+    futurl_response *resp = fuzz_response_with(r->body.data, r->body.len);
     const cJSON *read = json_of(resp);
     FUZZ_CHECK(read != NULL && (!comparable(sent) || cJSON_Compare(read, sent, 1)),
                "a response with body \"%s\" reads otherwise", r->body.data);

@@ -20,19 +20,6 @@
 
 #include "response.h"
 
-/* A response whose body is data[0..size). New. */
-static futurl_response *response_with(const char *data, size_t size) {
-    futurl__response_builder b;
-    memset(&b, 0, sizeof b);
-    FUZZ_CHECK(futurl__builder_body(&b, data, size) == 0, "out of memory");
-    b.bytes = size;
-    futurl__response_info info = {.url = "http://h/", .status = 200};
-    futurl_response *r = futurl__builder_finish(&b, &info);
-    futurl__builder_free(&b);
-    FUZZ_CHECK(r != NULL, "out of memory");
-    return r;
-}
-
 static int documented(futurl_status st) {
     return st == FUTURL_OK || st == FUTURL_EJSONPATH || st == FUTURL_EJSON ||
            st == FUTURL_ENOTFOUND || st == FUTURL_ETYPE;
@@ -84,9 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *path = fuzz_cstr(data, plen);
     const char *body = nul ? (const char *)nul + 1 : "{}";
     size_t blen = nul ? size - plen - 1 : 2;
-    futurl_response *r = response_with(body, blen);
-    futurl_response *other = response_with("[1]", 3);
-    futurl_response *bad = response_with("{", 1);
+    futurl_response *r = fuzz_response_with(body, blen);
+    futurl_response *other = fuzz_response_with("[1]", 3);
+    futurl_response *bad = fuzz_response_with("{", 1);
 
     const cJSON *v = (const cJSON *)1;
     futurl_status st = futurl_response_json_value(r, path, &v);
