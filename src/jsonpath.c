@@ -165,64 +165,80 @@ futurl_status futurl_response_json_value(const futurl_response *r, const char *p
     return st;
 }
 
-/* The value at path if it passes is(); else FUTURL_ETYPE or the path's error. */
+/* A typed accessor's own part: is() says whether a value has its type; take()
+ * writes the value at v to *out, or the type's zero when v is NULL, and
+ * returns FUTURL_OK, or FUTURL_ETYPE (out left at zero) for a value of the
+ * type it cannot hold. */
+typedef struct json_type {
+    cJSON_bool (*is)(const cJSON *v);
+    futurl_status (*take)(const cJSON *v, void *out);
+} json_type;
+
+/* What every typed accessor does: *out zeroed first, FUTURL_EINVAL without
+ * out, the path's error, FUTURL_ETYPE for a value of another type, else
+ * what t->take says. */
 static futurl_status typed(const futurl_response *r, const char *path, void *out,
-                           cJSON_bool (*is)(const cJSON *), const cJSON **v) {
+                           const json_type *t) {
     if (out == NULL)
         return FUTURL_EINVAL;
-    futurl_status st = futurl_response_json_value(r, path, v);
-    if (st == FUTURL_OK && !is(*v))
-        st = FUTURL_ETYPE;
-    return st;
+    t->take(NULL, out);
+    const cJSON *v;
+    futurl_status st = futurl_response_json_value(r, path, &v);
+    if (st != FUTURL_OK)
+        return st;
+    return t->is(v) ? t->take(v, out) : FUTURL_ETYPE;
 }
 
-futurl_status futurl_response_json_string(const futurl_response *r, const char *path,
-                                          const char **out) {
-    const cJSON *v;
-    if (out != NULL)
-        *out = NULL;
-    futurl_status st = typed(r, path, out, cJSON_IsString, &v);
-    if (st == FUTURL_OK)
-        *out = v->valuestring;
-    return st;
+static futurl_status take_string(const cJSON *v, void *out) {
+    *(const char **)out = v != NULL ? v->valuestring : NULL;
+    return FUTURL_OK;
 }
 
-futurl_status futurl_response_json_number(const futurl_response *r, const char *path,
-                                          double *out) {
-    const cJSON *v;
-    if (out != NULL)
-        *out = 0;
-    futurl_status st = typed(r, path, out, cJSON_IsNumber, &v);
-    if (st == FUTURL_OK)
-        *out = v->valuedouble;
-    return st;
+static futurl_status take_number(const cJSON *v, void *out) {
+    *(double *)out = v != NULL ? v->valuedouble : 0;
+    return FUTURL_OK;
 }
 
 /* 2^53: every whole number up to it is a double exactly. */
 #define EXACT_LIMIT 9007199254740992.0
 
-futurl_status futurl_response_json_int(const futurl_response *r, const char *path,
-                                       int64_t *out) {
-    const cJSON *v;
-    if (out != NULL)
-        *out = 0;
-    futurl_status st = typed(r, path, out, cJSON_IsNumber, &v);
-    if (st != FUTURL_OK)
-        return st;
+static futurl_status take_int(const cJSON *v, void *out) {
+    *(int64_t *)out = 0;
+    if (v == NULL)
+        return FUTURL_OK;
     double d = v->valuedouble; /* NaN fails both comparisons */
     if (!(d >= -EXACT_LIMIT && d <= EXACT_LIMIT) || d != (double)(int64_t)d)
         return FUTURL_ETYPE;
-    *out = (int64_t)d;
+    *(int64_t *)out = (int64_t)d;
     return FUTURL_OK;
+}
+
+static futurl_status take_bool(const cJSON *v, void *out) {
+    *(int *)out = v != NULL && cJSON_IsTrue(v) ? 1 : 0;
+    return FUTURL_OK;
+}
+
+static const json_type JSON_STRING = {cJSON_IsString, take_string};
+static const json_type JSON_NUMBER = {cJSON_IsNumber, take_number};
+static const json_type JSON_INT = {cJSON_IsNumber, take_int};
+static const json_type JSON_BOOL = {cJSON_IsBool, take_bool};
+
+futurl_status futurl_response_json_string(const futurl_response *r, const char *path,
+                                          const char **out) {
+    return typed(r, path, out, &JSON_STRING);
+}
+
+futurl_status futurl_response_json_number(const futurl_response *r, const char *path,
+                                          double *out) {
+    return typed(r, path, out, &JSON_NUMBER);
+}
+
+futurl_status futurl_response_json_int(const futurl_response *r, const char *path,
+                                       int64_t *out) {
+    return typed(r, path, out, &JSON_INT);
 }
 
 futurl_status futurl_response_json_bool(const futurl_response *r, const char *path,
                                         int *out) {
-    const cJSON *v;
-    if (out != NULL)
-        *out = 0;
-    futurl_status st = typed(r, path, out, cJSON_IsBool, &v);
-    if (st == FUTURL_OK)
-        *out = cJSON_IsTrue(v) ? 1 : 0;
-    return st;
+    return typed(r, path, out, &JSON_BOOL);
 }
