@@ -3,12 +3,24 @@
  * with one curl easy handle reused for every request (so one kept-alive
  * connection per thread), claiming request numbers from an atomic counter.
  * No queue, no futures, bodies discarded.
- * Usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS]: request i goes to
- * URL, or to line i % count of FILE (S7's many hosts; see common.h);
- * MAXCONNECTS sets each handle's connection cache (CURLOPT_MAXCONNECTS,
- * libcurl's default 5). Prints one JSON result line (see common.h) with
- * "new_conns", the connections made (CURLINFO_NUM_CONNECTS summed); the
- * time runs from before the threads start until the last one is joined.
+ * Usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] [cookies FILL_URL FILL
+ * KEEP]: request i goes to URL, or to line i % count of FILE (S7's many
+ * hosts; see common.h); MAXCONNECTS sets each handle's connection cache
+ * (CURLOPT_MAXCONNECTS, libcurl's default 5). Prints one JSON result line
+ * (see common.h) with "new_conns", the connections made
+ * (CURLINFO_NUM_CONNECTS summed) and "clock_cpu_s", the process's CPU
+ * over the clock; the time runs from before the threads start until the
+ * last one is joined.
+ *
+ * "cookies" (S8 jar's floor: libcurl alone sending what futurl's jar
+ * sends): before the clock, one handle with libcurl's cookie engine GETs
+ * FILL_URL FILL times (responses that set new cookies), and the KEEP
+ * cookies it was given last (its export lists them in the order set) go
+ * into every thread's handle, a CURLOPT_COOKIELIST line each. Those handles
+ * are made before the clock; the timed requests then send the cookies as
+ * futurl's handles do when the jar holds the same, with nothing synced.
+ * The result line adds "cookies", the count each handle was given
+ * (clock_cpu_s leaves the fill out; cpu_s counts it).
  */
 #include "common.h"
 
@@ -16,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct shared {
     char **urls;
@@ -28,16 +41,15 @@ struct shared {
     atomic_ullong bytes;
 };
 
-static void *worker(void *arg) {
-    struct shared *s = arg;
-    uint64_t bytes = 0;
-    long ok = 0;
+/* A handle with the options every implementation sets; bytes counts its
+ * bodies. NULL (with a message) on failure. */
+static CURL *make_handle(const struct shared *s, uint64_t *bytes) {
     CURL *h = curl_easy_init();
     if (!h) {
         fprintf(stderr, "raw: curl_easy_init failed\n");
         return NULL;
     }
-    CURLcode rc = bench_curl_setup(h, s->urls[0], &bytes);
+    CURLcode rc = bench_curl_setup(h, s->urls[0], bytes);
     if (rc == CURLE_OK && s->maxconnects > 0)
         rc = curl_easy_setopt(h, CURLOPT_MAXCONNECTS, s->maxconnects);
     if (rc != CURLE_OK) {
@@ -45,6 +57,24 @@ static void *worker(void *arg) {
         curl_easy_cleanup(h);
         return NULL;
     }
+    return h;
+}
+
+struct thread_arg {
+    struct shared *s;
+    CURL *h;        /* made before the clock, or NULL */
+    uint64_t bytes; /* h's write callback counts here */
+};
+
+static void *worker(void *arg) {
+    struct thread_arg *t = arg;
+    struct shared *s = t->s;
+    uint64_t bytes = 0;
+    long ok = 0;
+    CURL *h = t->h ? t->h : make_handle(s, &bytes);
+    if (!h)
+        return NULL;
+    CURLcode rc;
     long conns = 0, i;
     while ((i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n) {
         long status = 0, made = 0;
@@ -64,18 +94,59 @@ static void *worker(void *arg) {
     curl_easy_cleanup(h);
     atomic_fetch_add(&s->ok, ok);
     atomic_fetch_add(&s->conns, conns);
-    atomic_fetch_add(&s->bytes, bytes);
+    atomic_fetch_add(&s->bytes, bytes + t->bytes);
     return NULL;
 }
 
+/* "cookies": FILL GETs of url on one handle; returns its export's last
+ * keep lines (fewer if it holds fewer), count in *kept. Exits on failure. */
+static struct curl_slist *fill_cookies(const char *url, long fill, long keep,
+                                       long *kept) {
+    uint64_t bytes = 0;
+    CURL *h = curl_easy_init();
+    CURLcode rc = h ? bench_curl_setup(h, url, &bytes) : CURLE_OUT_OF_MEMORY;
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); /* the engine on */
+    for (long i = 0; rc == CURLE_OK && i < fill; i++)
+        rc = curl_easy_perform(h);
+    struct curl_slist *all = NULL, *mine = NULL;
+    if (rc == CURLE_OK)
+        rc = curl_easy_getinfo(h, CURLINFO_COOKIELIST, &all);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "raw: filling cookies: %s\n", curl_easy_strerror(rc));
+        exit(1);
+    }
+    long count = 0;
+    for (struct curl_slist *l = all; l; l = l->next)
+        count++;
+    *kept = 0;
+    for (struct curl_slist *l = all; l; l = l->next, count--) {
+        if (count > keep)
+            continue;
+        struct curl_slist *n = curl_slist_append(mine, l->data);
+        if (!n) {
+            fprintf(stderr, "raw: out of memory\n");
+            exit(1);
+        }
+        mine = n;
+        (*kept)++;
+    }
+    curl_slist_free_all(all);
+    curl_easy_cleanup(h);
+    return mine;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS]\n");
+    int cookies = argc > 4 && strcmp(argv[argc - 4], "cookies") == 0;
+    int rest = argc - (cookies ? 4 : 0); /* the arguments before "cookies" */
+    if (rest != 4 && rest != 5) {
+        fprintf(stderr, "usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] "
+                        "[cookies FILL_URL FILL KEEP]\n");
         return 2;
     }
     struct shared s = {.n = bench_parse_count("REQUESTS", argv[2])};
     s.nurls = bench_url_list(argv[1], &s.urls);
-    if (argc == 5)
+    if (rest == 5)
         s.maxconnects = bench_parse_count("MAXCONNECTS", argv[4]);
     long nthreads = bench_parse_count("THREADS", argv[3]);
     if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
@@ -83,27 +154,53 @@ int main(int argc, char **argv) {
         return 1;
     }
     pthread_t *tids = calloc((size_t)nthreads, sizeof *tids);
-    if (!tids) {
+    struct thread_arg *args = calloc((size_t)nthreads, sizeof *args);
+    if (!tids || !args) {
         fprintf(stderr, "raw: out of memory\n");
         return 1;
     }
-    double t0 = bench_now();
+    long kept = 0;
+    for (long i = 0; i < nthreads; i++)
+        args[i].s = &s;
+    if (cookies) {
+        struct curl_slist *lines =
+            fill_cookies(argv[rest + 1], bench_parse_count("FILL", argv[rest + 2]),
+                         bench_parse_count("KEEP", argv[rest + 3]), &kept);
+        for (long i = 0; i < nthreads; i++) {
+            args[i].h = make_handle(&s, &args[i].bytes);
+            if (!args[i].h)
+                return 1;
+            for (struct curl_slist *l = lines; l; l = l->next) {
+                CURLcode rc = curl_easy_setopt(args[i].h, CURLOPT_COOKIELIST, l->data);
+                if (rc != CURLE_OK) {
+                    fprintf(stderr, "raw: COOKIELIST: %s\n", curl_easy_strerror(rc));
+                    return 1;
+                }
+            }
+        }
+        curl_slist_free_all(lines);
+    }
+    double cpu0 = bench_cpu_seconds(), t0 = bench_now();
     long started = 0;
     for (; started < nthreads; started++) {
-        if (pthread_create(&tids[started], NULL, worker, &s) != 0) {
+        if (pthread_create(&tids[started], NULL, worker, &args[started]) != 0) {
             fprintf(stderr, "raw: pthread_create failed\n");
             break;
         }
     }
     for (long i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    double secs = bench_now() - t0;
-    char extra[96];
-    snprintf(extra, sizeof extra, ",\"new_conns\":%ld,\"maxconnects\":%ld",
-             atomic_load(&s.conns), s.maxconnects > 0 ? s.maxconnects : 5L);
-    bench_report("raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
+    double secs = bench_now() - t0, cpu = bench_cpu_seconds() - cpu0;
+    char extra[160];
+    int len = snprintf(extra, sizeof extra,
+                       ",\"new_conns\":%ld,\"maxconnects\":%ld,\"clock_cpu_s\":%.6f",
+                       atomic_load(&s.conns), s.maxconnects > 0 ? s.maxconnects : 5L, cpu);
+    if (cookies)
+        snprintf(extra + len, sizeof extra - (size_t)len, ",\"cookies\":%ld", kept);
+    bench_report(cookies ? "raw-jar" : "raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
                  BENCH_CURL_OPTS_TEXT, extra);
     free(tids);
+    free(args);
     curl_global_cleanup();
     return atomic_load(&s.ok) == s.n ? 0 : 1;
 }
