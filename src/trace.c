@@ -122,6 +122,43 @@ int futurl__debug_mask(const char *data, size_t len, futurl__buf *out) {
     return any;
 }
 
+/* libcurl's cookie engine notes every cookie it stores, value and all
+ * ("Added cookie sid=\"v\" for domain h, path /, expire 0", "Replaced
+ * cookie ..."): the Set-Cookie of a server and the `cookies` option pass
+ * through it, so such a note is as secret as those headers. Names hold no
+ * '=', so the value starts after the first one and ends at the last
+ * "\" for domain " (a value may hold quotes); without that tail, the whole
+ * rest of the note is masked. Returns as futurl__debug_mask(); 0 for any
+ * other note. */
+static int mask_cookie_note(const char *data, size_t len, futurl__buf *out) {
+    static const char *const verbs[] = {"Added cookie ", "Replaced cookie "};
+    static const char tail[] = "\" for domain ";
+    const size_t tail_len = sizeof tail - 1;
+    size_t keep = 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        size_t n = strlen(verbs[i]);
+        if (len >= n && memcmp(data, verbs[i], n) == 0)
+            keep = n;
+    }
+    if (keep == 0)
+        return 0;
+    const char *eq = memchr(data + keep, '=', len - keep);
+    if (eq != NULL)
+        keep = (size_t)(eq - data) + 1 + (eq + 1 < data + len && eq[1] == '"');
+    size_t end = len; /* the masked value is data[keep..end) */
+    for (size_t at = keep; at + tail_len <= len; at++)
+        if (memcmp(data + at, tail, tail_len) == 0)
+            end = at; /* the closing quote and the rest are kept */
+    if (end == len)   /* no tail: keep only the line's own ending */
+        while (end > keep && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+            end--;
+    out->len = 0;
+    if (futurl__buf_append(out, data, keep) != 0 || futurl__buf_puts(out, "***") != 0 ||
+        futurl__buf_append(out, data + end, len - end) != 0)
+        return -1;
+    return 1;
+}
+
 static int on_debug(CURL *easy, curl_infotype info, char *data, size_t size,
                     void *userdata) {
     futurl__worker *w = userdata;
@@ -149,9 +186,10 @@ static int on_debug(CURL *easy, curl_infotype info, char *data, size_t size,
     }
     if ((type == FUTURL_DEBUG_DATA_IN || type == FUTURL_DEBUG_DATA_OUT) && !c->debug.data)
         return 0;
-    if (c->debug.mask &&
-        (type == FUTURL_DEBUG_HEADER_IN || type == FUTURL_DEBUG_HEADER_OUT)) {
-        int m = futurl__debug_mask(data, size, &w->debug_line);
+    if (c->debug.mask && type != FUTURL_DEBUG_DATA_IN && type != FUTURL_DEBUG_DATA_OUT) {
+        int m = type == FUTURL_DEBUG_TEXT
+                    ? mask_cookie_note(data, size, &w->debug_line)
+                    : futurl__debug_mask(data, size, &w->debug_line);
         if (m < 0)
             return 0; /* out of memory: nothing rather than a secret */
         if (m > 0) {

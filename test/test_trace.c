@@ -631,6 +631,40 @@ START_TEST(debug_mask_keeps_lines) {
 }
 END_TEST
 
+/* With the cookie jar on (the default), libcurl's cookie engine notes every
+ * cookie it stores, value and all: the server's Set-Cookie and the
+ * `cookies` option both pass through it. Those notes are masked too. */
+START_TEST(debug_cookie_engine_notes_are_masked) {
+    for (int unmasked = 0; unmasked <= 1; unmasked++) {
+        futurl_client_options o;
+        support_client_options(&o, NULL, 1, 1);
+        o.on_debug = debug_record;
+        o.debug_unmasked = unmasked;
+        o.cookies = "opt=opt-s3cret";
+        futurl_client *c = support_client_opts(&o, fault.url);
+        const char *id = unmasked ? "jar-2" : "jar-1";
+        futurl_request *r = support_request("GET", "/cookies?name=sid&value=srv-s3cret");
+        ck_assert_int_eq(futurl_request_set_id(r, id), FUTURL_OK);
+        futurl_future *f = support_run(c, r);
+        support_assert_status(f, FUTURL_OK);
+        char text[16384];
+        debug_text(id, FUTURL_DEBUG_TEXT, text, sizeof text);
+        if (unmasked) {
+            assert_contains(text, "cookie opt=\"opt-s3cret\" for domain");
+            assert_contains(text, "s3cret");
+        } else {
+            assert_contains(text,
+                            "Added cookie opt=\"***\" for domain 127.0.0.1, path /");
+            assert_contains(text,
+                            "Added cookie sid=\"***\" for domain 127.0.0.1, path /");
+            assert_lacks(text, "s3cret");
+        }
+        futurl_future_free(f);
+        futurl_client_destroy(c);
+    }
+}
+END_TEST
+
 /* Run one request with FUTURL_DEBUG=value and stderr in a file; the log. */
 static char *env_log(const char *value, const char *id) {
     char path[] = "/tmp/futurl-trace-XXXXXX";
@@ -759,6 +793,7 @@ int main(void) {
     tcase_add_unchecked_fixture(tc, start_fault, stop_fault);
     tcase_add_test(tc, debug_callback_tags_headers_with_id);
     tcase_add_test(tc, debug_mask_keeps_lines);
+    tcase_add_test(tc, debug_cookie_engine_notes_are_masked);
     tcase_add_test(tc, env_debug_log_is_masked);
     tcase_add_test(tc, env_debug_log_unmasked_when_asked);
     tcase_add_test(tc, off_by_default);
