@@ -5,6 +5,13 @@
  * when the library changes). Without a server, each must fail and tell the
  * reader to run `make serve`. The binaries come from `make examples`, which
  * `make test` runs first.
+ *
+ * Three examples need servers of another shape and have tests of their own
+ * below the table: mock_test needs none, unix_socket talks to httpbin on a
+ * Unix domain socket (started as `make serve-unix` starts it), and proxy
+ * goes through test/proxy_server.py (as `make serve-proxy`) to httpbin; the
+ * proxy's log shows what reached it. Without their servers they must name
+ * their own make targets.
  */
 #include "support.h"
 
@@ -17,9 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "futurl.h"
+
+#include <cjson/cJSON.h>
 
 /* ------------------------------------------------------ running a program */
 
@@ -174,6 +187,32 @@ static void check_quick(const char *out) {
                   out);
 }
 
+/* debug_log: what each request sent and got, in order under its own id
+ * (the two may interleave), and neither secret of examples/debug_log.c
+ * anywhere: its bearer token and its session cookie. */
+static void check_debug_log(const char *out) {
+    static const char *const whoami[] = {"[whoami] > GET /bearer HTTP/1.1\n",
+                                         "[whoami] > Authorization: Bearer ***\n",
+                                         "[whoami] > Cookie: ***\n",
+                                         "[whoami] < HTTP/1.1 200 OK\n",
+                                         "[whoami] { ",
+                                         NULL};
+    static const char *const order[] = {"[order] > POST /anything/orders HTTP/1.1\n",
+                                        "[order] > Authorization: Bearer ***\n",
+                                        "[order] > Content-Type: application/json\n",
+                                        "[order] } 22 bytes of body\n",
+                                        "[order] < HTTP/1.1 200 OK\n",
+                                        NULL};
+    static const char *const cookie_notes[] = {"* Added cookie session=\"***\"", NULL};
+    expect_in_order("debug_log", out, whoami);
+    expect_in_order("debug_log", out, order);
+    expect_anywhere("debug_log", out, cookie_notes);
+    static const char *const secrets[] = {"s3cret-token-4242", "8f14e45fceea167a"};
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_msg(strstr(out, secrets[i]) == NULL, "debug_log shows \"%s\":\n%s",
+                      secrets[i], out);
+}
+
 /* ------------------------------------------------------------ the table */
 
 typedef struct example_case {
@@ -300,6 +339,10 @@ static const example_case cases[] = {
       "20 of 20 completions arrived on the main thread, beside", NULL},
      {"[main thread] tick 1, ", NULL},
      NULL},
+    {"debug_log", NULL, 8,
+     {"[whoami] HTTP 200, authenticated: true",
+      "[order] HTTP 200, the server got item \"tea\"", NULL},
+     {NULL}, check_debug_log},
     /* Small N in the test: ~3 s one after another, ~1 s on the pool. */
     {"sync_vs_pool", "3 1", 10,
      {"3 requests to", "one after another:", "all on the pool:", "(3 workers)", "speedup:",
@@ -397,6 +440,232 @@ START_TEST(mock_test_needs_no_server) {
 }
 END_TEST
 
+/* ------------------------------------------------ servers of other shapes */
+
+/* Start argv (argv[0] an absolute path) in a process group of its own, so
+ * a stop reaches gunicorn's workers too, with stdout on out_fd (-1:
+ * /dev/null); it gets SIGTERM if this process dies first. */
+static pid_t spawn_server(const char *const *argv, int out_fd) {
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        int out = out_fd >= 0 ? out_fd : open("/dev/null", O_WRONLY);
+        if (out >= 0 && dup2(out, 1) == 1)
+            execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here: no window where a stop misses it */
+    return pid;
+}
+
+/* SIGTERM to the group, SIGKILL after 10 s; idempotent. */
+static void stop_server(pid_t *pid) {
+    if (*pid <= 0)
+        return;
+    kill(-*pid, SIGTERM);
+    int status;
+    double deadline = support_now() + 10;
+    while (waitpid(*pid, &status, WNOHANG) == 0) {
+        if (support_now() > deadline) {
+            kill(-*pid, SIGKILL);
+            waitpid(*pid, &status, 0);
+            break;
+        }
+        support_sleep_ms(20);
+    }
+    kill(-*pid, SIGKILL); /* workers left by a master that died first */
+    *pid = 0;
+}
+
+/* httpbin on a Unix domain socket in a temporary directory, started the
+ * way `make serve-unix` starts it: examples/serve.sh unix:PATH. */
+static char unix_dir[64], unix_sock[96];
+static pid_t unix_pid;
+
+/* 1 once something accepts connections at path. */
+static int socket_answers(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
+static void start_unix_httpbin(void) {
+    snprintf(unix_dir, sizeof unix_dir, "/tmp/futurl-examples-XXXXXX");
+    ck_assert_msg(mkdtemp(unix_dir) != NULL, "mkdtemp: %s", strerror(errno));
+    snprintf(unix_sock, sizeof unix_sock, "%s/httpbin.sock", unix_dir);
+    char bind[128];
+    snprintf(bind, sizeof bind, "unix:%s", unix_sock);
+    const char *const argv[] = {"/bin/sh", FUTURL_SRCDIR "/examples/serve.sh", bind,
+                                NULL};
+    unix_pid = spawn_server(argv, -1);
+    double deadline = support_now() + 20 * support_slack();
+    while (!socket_answers(unix_sock) && support_now() < deadline &&
+           waitpid(unix_pid, NULL, WNOHANG) == 0)
+        support_sleep_ms(20);
+    ck_assert_msg(socket_answers(unix_sock), "httpbin did not listen on %s", unix_sock);
+}
+
+static void stop_unix_httpbin(void) {
+    stop_server(&unix_pid);
+    unlink(unix_sock); /* gunicorn removes it; not if it was killed */
+    rmdir(unix_dir);
+}
+
+/* test/proxy_server.py wanting ada:s3cret, as `make serve-proxy` starts
+ * it, in front of its own httpbin; bounded wait for its "port N" line. */
+#define PROXY_BASIC "Basic YWRhOnMzY3JldA==" /* base64("ada:s3cret") */
+static pid_t proxy_pid;
+static char proxy_url[64];
+
+static void start_proxy_and_httpbin(void) {
+    start_httpbin();
+    int pfd[2];
+    ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+    const char *const argv[] = {
+        "/usr/bin/python3", "-I", FUTURL_SRCDIR "/test/proxy_server.py",
+        "--port",           "0",  "--user",
+        "ada:s3cret",       NULL};
+    proxy_pid = spawn_server(argv, pfd[1]);
+    close(pfd[1]);
+    char buf[64] = "";
+    size_t len = 0;
+    double deadline = support_now() + 20 * support_slack();
+    while (strchr(buf, '\n') == NULL && len < sizeof buf - 1 &&
+           support_now() < deadline) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t got = read(pfd[0], buf + len, sizeof buf - 1 - len);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        buf[len] = '\0';
+    }
+    close(pfd[0]);
+    int port;
+    ck_assert_msg(sscanf(buf, "port %d", &port) == 1, "the proxy did not start: \"%s\"",
+                  buf);
+    snprintf(proxy_url, sizeof proxy_url, "http://127.0.0.1:%d", port);
+}
+
+static void stop_proxy_and_httpbin(void) {
+    stop_server(&proxy_pid);
+    stop_httpbin();
+}
+
+/* What the proxy recorded (a JSON array, new): asked of it directly. */
+static cJSON *proxy_log(void) {
+    futurl_client *c = support_client(NULL, 1, 1);
+    char url[96];
+    snprintf(url, sizeof url, "%s/_log", proxy_url);
+    futurl_future *f = support_get_ok(c, url);
+    cJSON *copy = cJSON_Duplicate(support_json(f), 1);
+    futurl_future_free(f);
+    futurl_client_destroy(c);
+    return copy;
+}
+
+/* ------------------------------------------------- their examples' tests */
+
+/* unix_socket: the answers came from the server on the socket. The base's
+ * host, docker.invalid, resolves nowhere (RFC 2606), so no TCP server
+ * could have echoed it back. */
+START_TEST(unix_socket_talks_through_the_socket) {
+    run_example("unix_socket", unix_sock, "http://docker.invalid", 8, &result);
+    ck_assert_msg(result.exit_code == 0, "unix_socket exited %d; output:\n%s",
+                  result.exit_code, result.out);
+    char head[160];
+    snprintf(head, sizeof head, "3 requests at once over %s;", unix_sock);
+    const char *const in_order[] = {
+        head, "  HTTP 200  http://docker.invalid/anything/v1.43/containers/json?all=1\n",
+        "  HTTP 200  http://docker.invalid/anything/v1.43/images/json\n",
+        "  HTTP 200  http://docker.invalid/anything/v1.43/info\n", NULL};
+    expect_in_order("unix_socket", result.out, in_order);
+}
+END_TEST
+
+/* A socket path where nothing listens: fail, naming `make serve-unix`. */
+START_TEST(unix_socket_without_server_says_make_serve_unix) {
+    char dir[] = "/tmp/futurl-examples-XXXXXX", path[64];
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+    snprintf(path, sizeof path, "%s/nobody.sock", dir);
+    run_example("unix_socket", path, NULL, 10, &result);
+    rmdir(dir);
+    ck_assert_msg(result.exit_code > 0, "unix_socket exited %d with no server:\n%s",
+                  result.exit_code, result.out);
+    const char *const needles[] = {"could not connect", "make serve-unix", NULL};
+    expect_anywhere("unix_socket", result.out, needles);
+}
+END_TEST
+
+/* proxy: its output, and what the proxy saw: part 1 with the credentials,
+ * part 2 without, part 3 not at all (no_proxy). The environment's no_proxy
+ * (main sets 127.0.0.1) is the example's to set aside. */
+START_TEST(proxy_goes_through_the_proxy) {
+    run_example("proxy", proxy_url, httpbin.url, 10, &result);
+    ck_assert_msg(result.exit_code == 0, "proxy exited %d; output:\n%s", result.exit_code,
+                  result.out);
+    char part[3][160], first[96], second[96];
+    for (int i = 0; i < 3; i++)
+        snprintf(part[i], sizeof part[i], "GET %s/headers?part=%d\n", httpbin.url, i + 1);
+    snprintf(first, sizeof first, "1. through %s as ada\n", proxy_url);
+    snprintf(second, sizeof second, "2. through %s without credentials\n", proxy_url);
+    const char *const in_order[] = {
+        first,
+        part[0],
+        "HTTP 200 from the origin, which saw Proxy-Authorization: none\n",
+        second,
+        part[1],
+        "HTTP 407 from the proxy, Proxy-Authenticate: Basic realm=\"futurl-test\"\n",
+        "3. no_proxy = \"127.0.0.1\", without credentials\n",
+        part[2],
+        "HTTP 200 straight from the origin; the proxy was not asked\n",
+        NULL};
+    expect_in_order("proxy", result.out, in_order);
+
+    cJSON *log = proxy_log();
+    char *text = cJSON_PrintUnformatted(log);
+    ck_assert_msg(cJSON_GetArraySize(log) == 2, "the proxy saw %d requests, want 2: %s",
+                  cJSON_GetArraySize(log), text);
+    const char *const want_auth[] = {PROXY_BASIC, NULL};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *rec = cJSON_GetArrayItem(log, i);
+        char target[160];
+        snprintf(target, sizeof target, "%s/headers?part=%d", httpbin.url, i + 1);
+        support_assert_str_or_null(support_json_str(rec, "method", NULL), "GET");
+        support_assert_str_or_null(support_json_str(rec, "target", NULL), target);
+        support_assert_str_or_null(support_json_str(rec, "proxy_authorization", NULL),
+                                   want_auth[i]);
+    }
+    free(text);
+    cJSON_Delete(log);
+}
+END_TEST
+
+/* No proxy and no httpbin: fail, naming both make targets. */
+START_TEST(proxy_without_servers_says_make_serve_proxy) {
+    int fd1, fd2;
+    char proxy[64], base[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", dead_port(&fd1));
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", dead_port(&fd2));
+    run_example("proxy", proxy, base, 10, &result);
+    close(fd1);
+    close(fd2);
+    ck_assert_msg(result.exit_code > 0, "proxy exited %d with no servers:\n%s",
+                  result.exit_code, result.out);
+    const char *const needles[] = {"`make serve`", "`make serve-proxy`", NULL};
+    expect_anywhere("proxy", result.out, needles);
+}
+END_TEST
+
 static Suite *examples_suite(void) {
     Suite *s = suite_create("examples");
     /* Each test runs one example; the slowest (sync_vs_pool, limit) take
@@ -416,6 +685,20 @@ static Suite *examples_suite(void) {
     tcase_set_timeout(tc, 15);
     tcase_add_test(tc, mock_test_needs_no_server);
     suite_add_tcase(s, tc);
+
+    tc = tcase_create("unix socket");
+    tcase_add_unchecked_fixture(tc, start_unix_httpbin, stop_unix_httpbin);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, unix_socket_talks_through_the_socket);
+    tcase_add_test(tc, unix_socket_without_server_says_make_serve_unix);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("proxy");
+    tcase_add_unchecked_fixture(tc, start_proxy_and_httpbin, stop_proxy_and_httpbin);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, proxy_goes_through_the_proxy);
+    tcase_add_test(tc, proxy_without_servers_says_make_serve_proxy);
+    suite_add_tcase(s, tc);
     return s;
 }
 
@@ -423,6 +706,10 @@ int main(void) {
     /* The examples talk to loopback only: keep a proxy from the
      * environment (which libcurl honours) out of the way. */
     if (setenv("no_proxy", "127.0.0.1,localhost", 1) != 0)
+        return EXIT_FAILURE;
+    /* examples/proxy reads its credentials from these, else make
+     * serve-proxy's, which the test's proxy wants. */
+    if (unsetenv("PROXY_USER") != 0 || unsetenv("PROXY_PASSWORD") != 0)
         return EXIT_FAILURE;
     SRunner *sr = srunner_create(examples_suite());
     srunner_run_all(sr, CK_NORMAL);
