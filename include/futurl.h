@@ -983,9 +983,10 @@ typedef struct futurl_client_options {
     void *debug_userdata;
     int debug_data;           /* default 0: no body bytes to on_debug */
     int debug_unmasked;       /* default 0: the values of Authorization,
-                                 Proxy-Authorization, Cookie and Set-Cookie
-                                 reach on_debug as "***" (an auth scheme
-                                 word kept); 1: as sent */
+                                 Proxy-Authorization, Cookie and Set-Cookie,
+                                 and of cookies in libcurl's cookie-engine
+                                 notes, reach on_debug as "***" (an auth
+                                 scheme word kept); 1: as sent */
     futurl_event_fn on_event; /* NULL: none; lifecycle events */
     void *event_userdata;
     /* Connect every request through this Unix domain socket instead of
@@ -1056,7 +1057,7 @@ FUTURL_API void futurl_client_options_init(futurl_client_options *opts);
  * anything but "" or "0" and opts->on_debug is NULL, the client writes its
  * wire-level log to stderr, one line per header or note, each tagged with
  * the request id, values of Authorization, Proxy-Authorization, Cookie and
- * Set-Cookie masked. Words, comma-separated: "1" (or any), "unmasked"
+ * Set-Cookie (and in the cookie engine's notes) masked. Words, comma-separated: "1" (or any), "unmasked"
  * (values as sent), "data" (body byte counts too).
  * Ownership: *out is new, free with futurl_client_destroy().
  * Thread-safety: any thread.
