@@ -865,8 +865,11 @@ static long conns_over_hosts(const char *cache) {
 }
 
 START_TEST(conn_cache_keeps_a_connection_per_host) {
+    /* libcurl closes the connection idle longest, which in a strict round
+     * robin is nearly always the one needed next (not strictly: 22 of 24
+     * seen), so the default reconnects for most requests. */
     long def = conns_over_hosts(NULL), big = conns_over_hosts("8");
-    ck_assert_msg(def == 24, "default cache: %ld connections for 24 requests, want 24",
+    ck_assert_msg(def >= 18, "default cache: %ld connections for 24 requests, want 18+",
                   def);
     ck_assert_msg(big == 6, "--conn-cache 8: %ld connections for 24 requests, want 6",
                   big);
