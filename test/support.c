@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -968,4 +969,33 @@ long support_json_int(const cJSON *j, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
     ck_assert_msg(cJSON_IsNumber(v), "no number \"%s\"", k);
     return (long)v->valuedouble;
+}
+
+int support_read_port_line(int fd, char *buf, size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    double deadline = support_now() + 20 * support_slack();
+    while (strchr(buf, '\n') == NULL && len < size - 1 && support_now() < deadline) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t got = read(fd, buf + len, size - 1 - len);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        buf[len] = '\0';
+    }
+    int port;
+    return sscanf(buf, "port %d", &port) == 1 ? port : -1;
+}
+
+int support_unix_socket_answers(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
 }

@@ -159,4 +159,12 @@ int support_under_valgrind(void);
  * valgrind (from CK_TIMEOUT_MULTIPLIER). */
 double support_slack(void);
 
+/* Read fd (a server's stdout) until its first line, at most
+ * 20 s × support_slack(), into buf (NUL-terminated, cut to size - 1); the
+ * N of a "port N" line, or -1 (buf says what came instead). */
+int support_read_port_line(int fd, char *buf, size_t size);
+
+/* 1 once something accepts connections on the Unix socket at path. */
+int support_unix_socket_answers(const char *path);
+
 #endif

@@ -485,18 +485,6 @@ static void stop_server(pid_t *pid) {
 static char unix_dir[64], unix_sock[96];
 static pid_t unix_pid;
 
-/* 1 once something accepts connections at path. */
-static int socket_answers(const char *path) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
 static void start_unix_httpbin(void) {
     snprintf(unix_dir, sizeof unix_dir, "/tmp/futurl-examples-XXXXXX");
     ck_assert_msg(mkdtemp(unix_dir) != NULL, "mkdtemp: %s", strerror(errno));
@@ -507,10 +495,11 @@ static void start_unix_httpbin(void) {
                                 NULL};
     unix_pid = spawn_server(argv, -1);
     double deadline = support_now() + 20 * support_slack();
-    while (!socket_answers(unix_sock) && support_now() < deadline &&
+    while (!support_unix_socket_answers(unix_sock) && support_now() < deadline &&
            waitpid(unix_pid, NULL, WNOHANG) == 0)
         support_sleep_ms(20);
-    ck_assert_msg(socket_answers(unix_sock), "httpbin did not listen on %s", unix_sock);
+    ck_assert_msg(support_unix_socket_answers(unix_sock), "httpbin did not listen on %s",
+                  unix_sock);
 }
 
 static void stop_unix_httpbin(void) {
@@ -535,24 +524,10 @@ static void start_proxy_and_httpbin(void) {
         "ada:s3cret",       NULL};
     proxy_pid = spawn_server(argv, pfd[1]);
     close(pfd[1]);
-    char buf[64] = "";
-    size_t len = 0;
-    double deadline = support_now() + 20 * support_slack();
-    while (strchr(buf, '\n') == NULL && len < sizeof buf - 1 &&
-           support_now() < deadline) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        ssize_t got = read(pfd[0], buf + len, sizeof buf - 1 - len);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-        buf[len] = '\0';
-    }
+    char buf[64];
+    int port = support_read_port_line(pfd[0], buf, sizeof buf);
     close(pfd[0]);
-    int port;
-    ck_assert_msg(sscanf(buf, "port %d", &port) == 1, "the proxy did not start: \"%s\"",
-                  buf);
+    ck_assert_msg(port > 0, "the proxy did not start: \"%s\"", buf);
     snprintf(proxy_url, sizeof proxy_url, "http://127.0.0.1:%d", port);
 }
 

@@ -57,23 +57,10 @@ static void proxy_start(proxy *p, const char *scheme, const char *const *extra) 
         _exit(127);
     }
     close(pfd[1]);
-    char buf[64] = "";
-    size_t len = 0;
-    double deadline = support_now() + 20 * support_slack();
-    while (strchr(buf, '\n') == NULL && len < sizeof buf - 1 &&
-           support_now() < deadline) {
-        struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
-        if (poll(&pf, 1, 100) <= 0)
-            continue;
-        ssize_t got = read(pfd[0], buf + len, sizeof buf - 1 - len);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-        buf[len] = '\0';
-    }
+    char buf[64];
+    p->port = support_read_port_line(pfd[0], buf, sizeof buf);
     close(pfd[0]);
-    ck_assert_msg(sscanf(buf, "port %d", &p->port) == 1, "proxy did not start: \"%s\"",
-                  buf);
+    ck_assert_msg(p->port > 0, "proxy did not start: \"%s\"", buf);
     snprintf(p->url, sizeof p->url, "%s://%s:%d", scheme,
              strcmp(scheme, "https") == 0 ? "localhost" : "127.0.0.1", p->port);
 }

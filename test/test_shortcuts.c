@@ -996,7 +996,7 @@ END_TEST
 
 /* ============================================ a future's JSON, outcome first */
 
-static futurl_status answer_seven(futurl_job *job, void *arg, void **result) {
+static futurl_status job_without_result(futurl_job *job, void *arg, void **result) {
     (void)job;
     (void)arg;
     *result = NULL;
@@ -1046,8 +1046,8 @@ START_TEST(test_future_json_done) {
 
     /* A future that is no HTTP future. */
     futurl_future *job;
-    ck_assert_int_eq(futurl_executor_submit(futurl_client_executor(c), answer_seven, NULL,
-                                            NULL, NULL, &job),
+    ck_assert_int_eq(futurl_executor_submit(futurl_client_executor(c), job_without_result,
+                                            NULL, NULL, NULL, &job),
                      FUTURL_OK);
     assert_st(futurl_future_wait(job), FUTURL_OK, "job");
     s = "junk";

@@ -24,18 +24,6 @@
 static char dir[64], sock_path[96];
 static pid_t server_pid;
 
-/* 1 once something accepts connections at sock_path. */
-static int socket_answers(void) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
 static void start_server(void) {
     snprintf(dir, sizeof dir, "/tmp/futurl-unix-XXXXXX");
     ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
@@ -53,9 +41,10 @@ static void start_server(void) {
     }
     /* Bounded: 20 s at most, longer under sanitizers. */
     double deadline = support_now() + 20 * support_slack();
-    while (!socket_answers() && support_now() < deadline)
+    while (!support_unix_socket_answers(sock_path) && support_now() < deadline)
         support_sleep_ms(20);
-    ck_assert_msg(socket_answers(), "the fault server did not listen on %s", sock_path);
+    ck_assert_msg(support_unix_socket_answers(sock_path),
+                  "the fault server did not listen on %s", sock_path);
 }
 
 static void stop_server(void) {
