@@ -1310,8 +1310,9 @@ FUTURL_API futurl_status futurl_request_set_deadline(futurl_request *r, long dea
  * its response (futurl_response_request_id). 1 to
  * FUTURL_MAX_REQUEST_ID_LENGTH printable ASCII bytes (0x20-0x7E: no CR, LF
  * or other control byte). A request without one gets "req-N" at submit, N
- * counting up from 1 in the process. Returns FUTURL_OK, or FUTURL_EINVAL
- * (NULL r or id, empty, too long, a byte outside that range: r unchanged).
+ * counting up from 1 in the process. Returns FUTURL_OK, FUTURL_EINVAL
+ * (NULL r or id, empty, too long, a byte outside that range: r unchanged),
+ * or FUTURL_ENOMEM (r unchanged). A second call replaces the id.
  * Thread-safety: a request is used by one thread at a time. */
 FUTURL_API futurl_status futurl_request_set_id(futurl_request *r, const char *id);
 

@@ -90,7 +90,7 @@ static int stream_headers(futurl__worker *w) {
         w->failure = FUTURL__FAIL_NOMEM;
         return -1;
     }
-    memcpy(r->request_id, rq->id, sizeof r->request_id);
+    futurl__response_set_request_id(r, rq);
     int raise = rq->raise_for_status >= 0 ? rq->raise_for_status
                                           : w->client->opts.raise_for_status;
     char msg[160] = "";

@@ -346,6 +346,7 @@ void futurl_request_free(futurl_request *r) {
         free(r->run);
     }
     free(r->host_key);
+    free(r->id);
     free(r);
 }
 

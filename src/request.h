@@ -56,14 +56,17 @@ typedef struct futurl__run {
     futurl__admission adm; /* slot and tokens held */
 } futurl__run;
 
+/*
+ * One queued request. Its size is the memory every queued future costs
+ * (bench S5, target <= 512 bytes of RSS each), so the struct holds
+ * pointers and sizes first and its small fields packed at the end, and the
+ * request id is out of line: a number until the caller names it.
+ */
 struct futurl_request {
     char *method; /* method and url live in the same block, after the struct */
-    futurl__method_kind method_kind;
-    char *url; /* as given */
-    int url_is_absolute;
+    char *url;    /* as given */
     futurl__buf query; /* encoded "a=1&b=2" from add_param */
     futurl__buf body;
-    futurl__body_kind body_kind;
     futurl__parts *parts; /* multipart/form-data: NULL unless BODY_MULTIPART */
     futurl__header *headers;
     size_t header_count, header_cap;
@@ -75,10 +78,8 @@ struct futurl_request {
      * job when first needed (limits, the 429 hold, static cookies) and
      * touched only by that job, like run. NULL: not yet. */
     char *host_key;
-    long deadline_ms;     /* -1: the client's */
-    long timeout_ms;      /* -1: the client's */
-    int raise_for_status; /* -1: the client's */
-    int has_max_bytes;
+    long deadline_ms;          /* -1: the client's */
+    long timeout_ms;           /* -1: the client's */
     size_t max_response_bytes; /* 0: no cap (futurl__size_cap) */
 
     futurl_chunk_fn chunk_fn; /* sinks: at most one of chunk_fn and out */
@@ -88,19 +89,36 @@ struct futurl_request {
     void *progress_userdata;
     futurl_stream *stream; /* futurl_client_stream: the body goes there */
 
-    /* Tracing (src/trace.c): the id, set by the caller or at submit; the
-     * rest written at submit, then touched only by the request's job. */
-    char id[FUTURL_MAX_REQUEST_ID_LENGTH + 1];
-    uint64_t queued_ns;            /* when QUEUED was emitted (0: no events) */
-    int trace_started;             /* STARTED was emitted */
-    futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
+    /* Tracing (src/trace.c): the id is the caller's (id, its own
+     * allocation) or "req-<id_num>", numbered at submit and spelled out
+     * only where it is shown (futurl__request_id). queued_ns and the
+     * trace_ fields are written at submit, then touched only by the
+     * request's job. */
+    char *id;
+    uint64_t id_num;    /* 0: not numbered yet */
+    uint64_t queued_ns; /* when QUEUED was emitted (0: no events) */
 
     /* Set by futurl__request_prepare(), read-only afterwards. */
-    int prepared;
-    int sends_body;            /* POSTFIELDS: the body, or "" for POST/PUT/PATCH */
     char *final_url;           /* joined + query; NULL: url is final */
     struct curl_slist *merged; /* defaults merged with ours; NULL: defaults */
+
+    futurl__method_kind method_kind;
+    futurl__body_kind body_kind;
+    futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
+    signed char raise_for_status;  /* -1: the client's */
+    unsigned char url_is_absolute;
+    unsigned char has_max_bytes;
+    unsigned char trace_started; /* STARTED was emitted */
+    unsigned char prepared;      /* futurl__request_prepare ran */
+    unsigned char sends_body;    /* POSTFIELDS: the body, or "" for POST/PUT/PATCH */
 };
+
+/* Room for a request id spelled out: the caller's, or "req-" and a number. */
+#define FUTURL__REQUEST_ID_SIZE (FUTURL_MAX_REQUEST_ID_LENGTH + 1)
+
+/* rq's id: the caller's, or "req-<n>" written into buf (src/trace.c); ""
+ * before submit numbered it. */
+const char *futurl__request_id(const futurl_request *rq, char buf[FUTURL__REQUEST_ID_SIZE]);
 
 /*
  * Freeze r for submission: join its URL with base_url (may be NULL), append

@@ -30,16 +30,32 @@ futurl_status futurl_request_set_id(futurl_request *r, const char *id) {
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)id[i] < 0x20 || (unsigned char)id[i] > 0x7e)
             return FUTURL_EINVAL;
-    memcpy(r->id, id, len + 1);
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return FUTURL_ENOMEM;
+    memcpy(copy, id, len + 1);
+    free(r->id);
+    r->id = copy;
     return FUTURL_OK;
 }
 
 void futurl__request_id_assign(futurl_request *rq) {
-    if (rq->id[0] != '\0')
-        return;
-    unsigned long long n =
-        (unsigned long long)atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
-    snprintf(rq->id, sizeof rq->id, "req-%llu", n);
+    if (rq->id == NULL && rq->id_num == 0)
+        rq->id_num = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+}
+
+const char *futurl__request_id(const futurl_request *rq, char buf[FUTURL__REQUEST_ID_SIZE]) {
+    if (rq->id != NULL)
+        return rq->id;
+    if (rq->id_num == 0)
+        return "";
+    snprintf(buf, FUTURL__REQUEST_ID_SIZE, "req-%llu", (unsigned long long)rq->id_num);
+    return buf;
+}
+
+void futurl__response_set_request_id(futurl_response *r, const futurl_request *rq) {
+    char buf[FUTURL__REQUEST_ID_SIZE];
+    snprintf(r->request_id, sizeof r->request_id, "%s", futurl__request_id(rq, buf));
 }
 
 const char *futurl_response_request_id(const futurl_response *r) {
@@ -49,7 +65,8 @@ const char *futurl_response_request_id(const futurl_response *r) {
 /* ----------------------------------------------------------------- events */
 
 void futurl__trace_emit(futurl_client *c, const futurl_request *rq, futurl_event *ev) {
-    ev->request_id = rq->id;
+    char id[FUTURL__REQUEST_ID_SIZE];
+    ev->request_id = futurl__request_id(rq, id);
     ev->method = rq->method;
     ev->url = futurl__request_url(rq);
     if (ev->time_ns == 0)
@@ -197,7 +214,8 @@ static int on_debug(CURL *easy, curl_infotype info, char *data, size_t size,
             size = w->debug_line.len;
         }
     }
-    const char *id = w->request != NULL ? w->request->id : "";
+    char buf[FUTURL__REQUEST_ID_SIZE];
+    const char *id = w->request != NULL ? futurl__request_id(w->request, buf) : "";
     c->debug.fn(id, type, data, size, c->debug.userdata);
     return 0;
 }

@@ -12,6 +12,9 @@
 /* Give rq a generated id ("req-N") if the caller set none. */
 void futurl__request_id_assign(futurl_request *rq);
 
+/* Copy rq's id onto r (futurl_response_request_id). */
+void futurl__response_set_request_id(futurl_response *r, const futurl_request *rq);
+
 /* Fill in ev's request fields (id, method, URL) and its time (now, if 0)
  * and call the client's on_event. Only when c->opts.on_event is set. */
 void futurl__trace_emit(futurl_client *c, const futurl_request *rq, futurl_event *ev);

@@ -13,6 +13,7 @@
 #include "handle.h"
 #include "hostkey.h"
 #include "job.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -306,7 +307,7 @@ futurl_status futurl__run_attempt(futurl_job *job, futurl__worker *w, futurl_req
             futurl_job_set_errmsg(job, "out of memory while building the response");
             st = FUTURL_ENOMEM;
         } else {
-            memcpy(r->request_id, rq->id, sizeof r->request_id);
+            futurl__response_set_request_id(r, rq);
             *resp = r;
             st = outcome(job, w, cc, r);
             const char *part = futurl__mime_aborted(mime);

@@ -411,6 +411,26 @@ START_TEST(set_and_generated_ids_on_response_and_events) {
     assert_sequence("order 17/a",
                     "QUEUED STARTED ATTEMPT_START#1 ATTEMPT_END#1 FINISHED");
     assert_sequence(g, "QUEUED STARTED ATTEMPT_START#1 ATTEMPT_END#1 FINISHED");
+
+    /* The id is kept out of the request (a number until named): a second
+     * set_id replaces the first, and one of the maximum length arrives
+     * whole on the response and the events. */
+    char longest[FUTURL_MAX_REQUEST_ID_LENGTH + 1];
+    memset(longest, 'L', FUTURL_MAX_REQUEST_ID_LENGTH);
+    longest[FUTURL_MAX_REQUEST_ID_LENGTH] = '\0';
+    futurl_request *r = support_request("GET", "/ok");
+    ck_assert_int_eq(futurl_request_set_id(r, "first name"), FUTURL_OK);
+    ck_assert_int_eq(futurl_request_set_id(r, longest), FUTURL_OK);
+    futurl_future *named = NULL;
+    ck_assert_int_eq(futurl_client_submit(c, r, &named), FUTURL_OK);
+    (void)futurl_future_wait(named);
+    support_assert_str_or_null(futurl_response_request_id(futurl_future_response(named)),
+                               longest);
+    assert_sequence(longest, "QUEUED STARTED ATTEMPT_START#1 ATTEMPT_END#1 FINISHED");
+    rec_event stale[1];
+    ck_assert_msg(events_of("first name", stale, 1) == 0,
+                  "events carry the replaced id \"first name\"");
+    futurl_future_free(named);
     futurl_future_free(set);
     futurl_future_free(gen);
     futurl_client_destroy(c);
