@@ -4,7 +4,7 @@
  * connection per thread), claiming request numbers from an atomic counter.
  * No queue, no futures, bodies discarded.
  * Usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] [cookies FILL_URL FILL
- * KEEP]: request i goes to URL, or to line i % count of FILE (S7's many
+ * KEEP] [keep]: request i goes to URL, or to line i % count of FILE (S7's many
  * hosts; see common.h); MAXCONNECTS sets each handle's connection cache
  * (CURLOPT_MAXCONNECTS, libcurl's default 5). Prints one JSON result line
  * (see common.h) with "new_conns", the connections made
@@ -21,6 +21,12 @@
  * futurl's handles do when the jar holds the same, with nothing synced.
  * The result line adds "cookies", the count each handle was given
  * (clock_cpu_s leaves the fill out; cpu_s counts it).
+ *
+ * "keep" (S3's raw-keep): each body is copied into its thread's buffer,
+ * reused from one request to the next, instead of discarded: the one copy
+ * that any client keeping bodies makes on libcurl, whose write callback
+ * lends its own receive buffer. futurl keeps its bodies; raw-keep is that
+ * part of the work without the rest of futurl.
  */
 #include "common.h"
 
@@ -34,6 +40,7 @@ struct shared {
     char **urls;
     long nurls;
     long maxconnects; /* 0: libcurl's default */
+    int keep;         /* "keep": bodies copied into a buffer per thread */
     long n;
     atomic_long conns;
     atomic_long next;
@@ -60,6 +67,33 @@ static CURL *make_handle(const struct shared *s, uint64_t *bytes) {
     return h;
 }
 
+/* "keep": the body of the request in flight; len goes back to 0 before
+ * each request, the memory stays. */
+struct kept {
+    char *data;
+    size_t len, cap;
+    uint64_t *bytes;
+};
+
+static size_t keep_body(char *data, size_t size, size_t nmemb, void *ud) {
+    struct kept *k = ud;
+    size_t n = size * nmemb;
+    if (n > k->cap - k->len) {
+        size_t cap = k->cap ? k->cap : 64 * 1024;
+        while (cap - k->len < n)
+            cap *= 2;
+        char *d = realloc(k->data, cap);
+        if (d == NULL)
+            return 0; /* libcurl fails the transfer: CURLE_WRITE_ERROR */
+        k->data = d;
+        k->cap = cap;
+    }
+    memcpy(k->data + k->len, data, n);
+    k->len += n;
+    *k->bytes += n;
+    return n;
+}
+
 struct thread_arg {
     struct shared *s;
     CURL *h;        /* made before the clock, or NULL */
@@ -75,9 +109,17 @@ static void *worker(void *arg) {
     if (!h)
         return NULL;
     CURLcode rc;
+    struct kept kept = {.bytes = t->h ? &t->bytes : &bytes};
+    if (s->keep && (curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body) != CURLE_OK ||
+                    curl_easy_setopt(h, CURLOPT_WRITEDATA, &kept) != CURLE_OK)) {
+        fprintf(stderr, "raw: setopt: keep\n");
+        curl_easy_cleanup(h);
+        return NULL;
+    }
     long conns = 0, i;
     while ((i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n) {
         long status = 0, made = 0;
+        kept.len = 0;
         rc = s->nurls > 1 ? curl_easy_setopt(h, CURLOPT_URL, s->urls[i % s->nurls])
                           : CURLE_OK;
         if (rc == CURLE_OK)
@@ -92,6 +134,7 @@ static void *worker(void *arg) {
             fprintf(stderr, "raw: %s status %ld\n", curl_easy_strerror(rc), status);
     }
     curl_easy_cleanup(h);
+    free(kept.data);
     atomic_fetch_add(&s->ok, ok);
     atomic_fetch_add(&s->conns, conns);
     atomic_fetch_add(&s->bytes, bytes + t->bytes);
@@ -137,14 +180,17 @@ static struct curl_slist *fill_cookies(const char *url, long fill, long keep,
 }
 
 int main(int argc, char **argv) {
+    int keep = argc > 4 && strcmp(argv[argc - 1], "keep") == 0;
+    if (keep)
+        argc--;
     int cookies = argc > 4 && strcmp(argv[argc - 4], "cookies") == 0;
     int rest = argc - (cookies ? 4 : 0); /* the arguments before "cookies" */
     if (rest != 4 && rest != 5) {
         fprintf(stderr, "usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] "
-                        "[cookies FILL_URL FILL KEEP]\n");
+                        "[cookies FILL_URL FILL KEEP] [keep]\n");
         return 2;
     }
-    struct shared s = {.n = bench_parse_count("REQUESTS", argv[2])};
+    struct shared s = {.n = bench_parse_count("REQUESTS", argv[2]), .keep = keep};
     s.nurls = bench_url_list(argv[1], &s.urls);
     if (rest == 5)
         s.maxconnects = bench_parse_count("MAXCONNECTS", argv[4]);
@@ -197,7 +243,7 @@ int main(int argc, char **argv) {
                        atomic_load(&s.conns), s.maxconnects > 0 ? s.maxconnects : 5L, cpu);
     if (cookies)
         snprintf(extra + len, sizeof extra - (size_t)len, ",\"cookies\":%ld", kept);
-    bench_report(cookies ? "raw-jar" : "raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
+    bench_report(cookies ? "raw-jar" : keep ? "raw-keep" : "raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
                  BENCH_CURL_OPTS_TEXT, extra);
     free(tids);
     free(args);
