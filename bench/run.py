@@ -603,7 +603,19 @@ def machine_info():
         "futurl_tree": "dirty" if capture(["git", "status", "--porcelain",
                                             "src", "include"]) else "clean",
         "loadavg_before": capture(["cat", "/proc/loadavg"]),
+        "shm_used_mib": shm_used_mib(),
     }
+
+
+def shm_used_mib():
+    """MiB already in /dev/shm (None without it). S3's files go there, and
+    gigabytes left there by something else made every tool's writes cost
+    2-3 times the kernel time (futurl CLI, curl and wget2 alike)."""
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return (st.f_blocks - st.f_bfree) * st.f_frsize // (1 << 20)
 
 
 def python_peers():
@@ -930,6 +942,9 @@ def main():
             "Debian wget2, aria2)" % ", ".join(sorted(missing_cli)))
     machine = machine_info()
     print("machine: " + machine_line(machine))
+    if (machine["shm_used_mib"] or 0) > 1024:
+        log("bench: warning: /dev/shm already holds %d MiB; S3's file writes go there "
+            "and run slower beside it (clear what is stale)" % machine["shm_used_mib"])
     print("futurl library at %s (src/include %s); %s; %d round(s), medians" % (
         machine["futurl_commit"], machine["futurl_tree"],
         "SMOKE run" if args.smoke else "full run", cfg["rounds"]))
