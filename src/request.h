@@ -91,9 +91,8 @@ struct futurl_request {
 
     /* Tracing (src/trace.c): the id is the caller's (id, its own
      * allocation) or "req-<id_num>", numbered at submit and spelled out
-     * only where it is shown (futurl__request_id). queued_ns and the
-     * trace_ fields are written at submit, then touched only by the
-     * request's job. */
+     * only where it is shown (futurl__request_id). queued_ns is written
+     * at submit; trace_started and trace_park (below) by the job. */
     char *id;
     uint64_t id_num;    /* 0: not numbered yet */
     uint64_t queued_ns; /* when QUEUED was emitted (0: no events) */
@@ -102,15 +101,19 @@ struct futurl_request {
     char *final_url;           /* joined + query; NULL: url is final */
     struct curl_slist *merged; /* defaults merged with ours; NULL: defaults */
 
+    /* The small fields, packed here. Set by the caller's setters (and
+     * futurl_request_new) before submit: */
     futurl__method_kind method_kind;
     futurl__body_kind body_kind;
-    futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
-    signed char raise_for_status;  /* -1: the client's */
+    signed char raise_for_status; /* -1: the client's; else 0 or 1 */
     unsigned char url_is_absolute;
     unsigned char has_max_bytes;
-    unsigned char trace_started; /* STARTED was emitted */
-    unsigned char prepared;      /* futurl__request_prepare ran */
-    unsigned char sends_body;    /* POSTFIELDS: the body, or "" for POST/PUT/PATCH */
+    /* Set by futurl__request_prepare(), read-only afterwards: */
+    unsigned char prepared;
+    unsigned char sends_body; /* POSTFIELDS: the body, or "" for POST/PUT/PATCH */
+    /* Written only by the request's job (src/http_job.c): */
+    unsigned char trace_started;   /* STARTED was emitted */
+    futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
 };
 
 /* Room for a request id spelled out: the caller's, or "req-" and a number. */

@@ -72,6 +72,7 @@ void futurl__trace_emit(futurl_client *c, const futurl_request *rq, futurl_event
     if (ev->time_ns == 0)
         ev->time_ns = futurl__now_ns();
     c->opts.on_event(ev, c->opts.event_userdata);
+    ev->request_id = NULL; /* it pointed at id[], gone when this returns */
 }
 
 /* ------------------------------------------------------- the wire-level log */
