@@ -39,14 +39,15 @@ long bench_parse_count(const char *what, const char *s);
  * error or an empty list. Freed at exit. */
 long bench_url_list(const char *arg, char ***urls);
 
-/* What the raw and multi handles set, in words, for the results. */
-#define BENCH_CURL_OPTS_TEXT                                                  \
-    "NOSIGNAL=1 keep-alive(reused handle) ACCEPT_ENCODING=all-codecs "              \
+/* What the raw and multi handles set, in words, for the results; then
+ * what becomes of the body. */
+#define BENCH_CURL_OPTS_COMMON                                                \
+    "NOSIGNAL=1 keep-alive(reused handle) ACCEPT_ENCODING=all-codecs "        \
     "USERAGENT=futurl/" FUTURL_BENCH_UA_VERSION " FOLLOWLOCATION=1 "          \
     "MAXREDIRS=10 CONNECTTIMEOUT=10s TIMEOUT=30s TCP_KEEPALIVE=1 "            \
     "BUFFERSIZE=64KiB "                                                       \
-    "HTTP_VERSION=2TLS PROTOCOLS=http,https "                                 \
-    "body discarded"
+    "HTTP_VERSION=2TLS PROTOCOLS=http,https "
+#define BENCH_CURL_OPTS_TEXT BENCH_CURL_OPTS_COMMON "body discarded"
 #define FUTURL_BENCH_UA_VERSION "0.1.0"
 
 /* Set the options above on h (the ones futurl's client sets by default, so

@@ -4,7 +4,7 @@
  * connection per thread), claiming request numbers from an atomic counter.
  * No queue, no futures, bodies discarded.
  * Usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] [cookies FILL_URL FILL
- * KEEP] [keep]: request i goes to URL, or to line i % count of FILE (S7's many
+ * KEEP] [copy]: request i goes to URL, or to line i % count of FILE (S7's many
  * hosts; see common.h); MAXCONNECTS sets each handle's connection cache
  * (CURLOPT_MAXCONNECTS, libcurl's default 5). Prints one JSON result line
  * (see common.h) with "new_conns", the connections made
@@ -22,11 +22,11 @@
  * The result line adds "cookies", the count each handle was given
  * (clock_cpu_s leaves the fill out; cpu_s counts it).
  *
- * "keep" (S3's raw-keep): each body is copied into its thread's buffer,
- * reused from one request to the next, instead of discarded: the one copy
- * that any client keeping bodies makes on libcurl, whose write callback
- * lends its own receive buffer. futurl keeps its bodies; raw-keep is that
- * part of the work without the rest of futurl.
+ * "copy" (S3's raw-copy; not with "cookies"): each body is copied into
+ * its thread's buffer, reused from one request to the next, instead of
+ * discarded: the one copy that any client keeping bodies makes on libcurl,
+ * whose write callback lends its own receive buffer. futurl keeps its
+ * bodies; raw-copy is that part of the work without the rest of futurl.
  */
 #include "common.h"
 
@@ -40,7 +40,7 @@ struct shared {
     char **urls;
     long nurls;
     long maxconnects; /* 0: libcurl's default */
-    int keep;         /* "keep": bodies copied into a buffer per thread */
+    int copy;         /* "copy": bodies copied into a buffer per thread */
     long n;
     atomic_long conns;
     atomic_long next;
@@ -67,7 +67,7 @@ static CURL *make_handle(const struct shared *s, uint64_t *bytes) {
     return h;
 }
 
-/* "keep": the body of the request in flight; len goes back to 0 before
+/* "copy": the body of the request in flight; len goes back to 0 before
  * each request, the memory stays. */
 struct kept {
     char *data;
@@ -78,6 +78,8 @@ struct kept {
 static size_t keep_body(char *data, size_t size, size_t nmemb, void *ud) {
     struct kept *k = ud;
     size_t n = size * nmemb;
+    if (n == 0) /* an empty body: nothing to copy, maybe nothing allocated */
+        return 0;
     if (n > k->cap - k->len) {
         size_t cap = k->cap ? k->cap : 64 * 1024;
         while (cap - k->len < n)
@@ -110,9 +112,9 @@ static void *worker(void *arg) {
         return NULL;
     CURLcode rc;
     struct kept kept = {.bytes = t->h ? &t->bytes : &bytes};
-    if (s->keep && (curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body) != CURLE_OK ||
+    if (s->copy && (curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body) != CURLE_OK ||
                     curl_easy_setopt(h, CURLOPT_WRITEDATA, &kept) != CURLE_OK)) {
-        fprintf(stderr, "raw: setopt: keep\n");
+        fprintf(stderr, "raw: setopt: copy\n");
         curl_easy_cleanup(h);
         return NULL;
     }
@@ -180,17 +182,17 @@ static struct curl_slist *fill_cookies(const char *url, long fill, long keep,
 }
 
 int main(int argc, char **argv) {
-    int keep = argc > 4 && strcmp(argv[argc - 1], "keep") == 0;
-    if (keep)
+    int copy = argc > 4 && strcmp(argv[argc - 1], "copy") == 0;
+    if (copy)
         argc--;
     int cookies = argc > 4 && strcmp(argv[argc - 4], "cookies") == 0;
     int rest = argc - (cookies ? 4 : 0); /* the arguments before "cookies" */
-    if (rest != 4 && rest != 5) {
+    if ((rest != 4 && rest != 5) || (copy && cookies)) {
         fprintf(stderr, "usage: raw URL|@FILE REQUESTS THREADS [MAXCONNECTS] "
-                        "[cookies FILL_URL FILL KEEP] [keep]\n");
+                        "[cookies FILL_URL FILL KEEP | copy]\n");
         return 2;
     }
-    struct shared s = {.n = bench_parse_count("REQUESTS", argv[2]), .keep = keep};
+    struct shared s = {.n = bench_parse_count("REQUESTS", argv[2]), .copy = copy};
     s.nurls = bench_url_list(argv[1], &s.urls);
     if (rest == 5)
         s.maxconnects = bench_parse_count("MAXCONNECTS", argv[4]);
@@ -243,8 +245,11 @@ int main(int argc, char **argv) {
                        atomic_load(&s.conns), s.maxconnects > 0 ? s.maxconnects : 5L, cpu);
     if (cookies)
         snprintf(extra + len, sizeof extra - (size_t)len, ",\"cookies\":%ld", kept);
-    bench_report(cookies ? "raw-jar" : keep ? "raw-keep" : "raw", s.n, atomic_load(&s.ok), atomic_load(&s.bytes), secs,
-                 BENCH_CURL_OPTS_TEXT, extra);
+    bench_report(cookies ? "raw-jar" : copy ? "raw-copy" : "raw", s.n, atomic_load(&s.ok),
+                 atomic_load(&s.bytes), secs,
+                 copy ? BENCH_CURL_OPTS_COMMON "body copied into a buffer per thread"
+                      : BENCH_CURL_OPTS_TEXT,
+                 extra);
     free(tids);
     free(args);
     curl_global_cleanup();

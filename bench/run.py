@@ -429,8 +429,8 @@ class Runner:
         b = lambda prog: os.path.join(self.bindir, prog)
         if impl == "raw":
             return [b("raw"), url, str(n), str(conc)]
-        if impl == "raw-keep":  # S3: raw copying each body, as a keeping client must
-            return [b("raw"), url, str(n), str(conc), "keep"]
+        if impl == "raw-copy":  # S3: raw copying each body, as a keeping client must
+            return [b("raw"), url, str(n), str(conc), "copy"]
         if impl == "multi":
             return [b("multi"), url, str(n), str(conc)]
         if impl == "futurl":
@@ -688,6 +688,7 @@ PLOT_SCENARIO_WORDS = {
 # "-keepN" (S7) is looked up as "-keep".
 PLOT_COLOURS = {
     "raw": "#404040", "raw-1conn": "#8c8c8c", "raw-keep": "#b3b3b3",
+    "raw-copy": "#d9d9d9",
     "handoff": "#737373",
     "futurl": "#1f77b4", "futurl-nojar": "#aec7e8", "futurl-queue": "#17becf",
     "futurl-free": "#9edae5", "futurl-stream": "#393b79", "futurl-before": "#c5b0d5",
@@ -1001,7 +1002,7 @@ def main():
             if "S3" in only:
                 results["S3"] = http("S3", "/big", cfg["s3_n"], cfg["s3_c"],
                                      cfg["s3_py_n"], cfg["s3_window"],
-                                     ["raw-keep", "futurl-stream"],
+                                     ["raw-copy", "futurl-stream"],
                                      slow_n=cfg["s3_slow_n"], files=True)
             if "S4" in only:
                 log("bench: S4")
@@ -1193,10 +1194,10 @@ def main():
                     [("vs curl", "ratio_to_curl_cli", ".3f")])
         f = results["S3"].get("futurl", {})
         check(targets, "S3", f.get("ratio_to_raw"), ">=", 0.90, "futurl / raw req/s")
-        k = results["S3"].get("raw-keep", {})
+        k = results["S3"].get("raw-copy", {})
         if f.get("req_per_s") and k.get("req_per_s"):
-            print("  S3 floor: futurl / raw-keep req/s = %.3f, raw-keep / raw = %.3f "
-                  "(raw-keep copies each body once, as any client keeping bodies on "
+            print("  S3 floor: futurl / raw-copy req/s = %.3f, raw-copy / raw = %.3f "
+                  "(raw-copy copies each body once, as any client keeping bodies on "
                   "libcurl must; futurl's CPU beyond it shows when the cores are "
                   "shared)" % (f["req_per_s"] / k["req_per_s"], k.get("ratio_to_raw", 0)))
         f, g = results["S3"].get("futurl-stream", {}), results["S3"].get("futurl", {})
