@@ -1,5 +1,5 @@
-# bench/bench.mk — `make bench` (the full comparison, about 4 minutes on 2
-# cores) and `make bench-smoke` (a few seconds: small counts, one round, the
+# bench/bench.mk — `make bench` (the full comparison, about 12 minutes on 2
+# cores) and `make bench-smoke` (about 20 seconds: small counts, one round, the
 # same programs and code paths). Included by the top Makefile. The C
 # programs are built with the project's flags into $(B)/bench/; the driver,
 # bench/run.py, starts nginx on an ephemeral loopback port, runs every

@@ -60,7 +60,7 @@ JAR_MAX_COOKIES = 3000
 RUN_TIMEOUT_S = 300
 
 # Counts per scenario. Python peers run fewer requests in S1/S3 so the full
-# run fits in about 4 minutes; their req/s is still comparable.
+# run stays near 12 minutes; their req/s is still comparable.
 # Among the command-line tools, xargs (a curl process per request: 10 to 120
 # ms each here, with the machine's load) and aria2c (about 200 small
 # downloads a second) run fewer requests
