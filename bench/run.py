@@ -59,6 +59,14 @@ JAR_PER_DOMAIN = 50
 JAR_MAX_COOKIES = 3000
 RUN_TIMEOUT_S = 300
 
+# --hog: one competing process. "mem" copies 64 MiB back and forth
+# (bytearray slice assignment is a memcpy).
+HOGS = {
+    "cpu": "while True: pass",
+    "mem": "a = bytearray(64 << 20); b = bytearray(64 << 20)\n"
+           "while True:\n    b[:] = a\n    a[:] = b",
+}
+
 # Counts per scenario. Python peers run fewer requests in S1/S3 so the full
 # run stays near 12 minutes; their req/s is still comparable.
 # Among the command-line tools, xargs (a curl process per request: 10 to 120
@@ -894,6 +902,11 @@ def main():
     ap.add_argument("--before", metavar="BINDIR",
                     help="another build's bench directory (say the commit before "
                          "a change), run beside this one as futurl-before in S1-S5")
+    ap.add_argument("--hog", choices=("cpu", "mem"),
+                    help="run one competing process for the whole run: a busy loop "
+                         "(cpu) or one copying 64 MiB buffers back and forth (mem); "
+                         "how S3's ratios move with the machine's other load "
+                         "(bench/README.md, S3's spread)")
     ap.add_argument("--cli", help="the futurl command-line tool (default: "
                     "BINDIR/../cli/futurl)")
     args = ap.parse_args()
@@ -958,7 +971,11 @@ def main():
                                cfg["s7_hosts"] - 1 if "S7" in only else 0),
                       tls="S6" in only)
         old_term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        hog = None
         try:
+            if args.hog:
+                hog = subprocess.Popen([PY, "-c", HOGS[args.hog]])
+                log("bench: a %s hog runs beside the run (pid %d)" % (args.hog, hog.pid))
             nginx.start()
             log("bench: nginx on 127.0.0.1:%d" % nginx.port)
             # Files go to a tmpfs when there is one: the tools, not the
@@ -1154,6 +1171,9 @@ def main():
                                             if floor and impl.startswith("futurl")
                                             else None)
         finally:
+            if hog:
+                hog.kill()
+                hog.wait()
             if filedir:
                 shutil.rmtree(filedir, ignore_errors=True)
             nginx.stop()
@@ -1358,6 +1378,7 @@ def main():
                                             machine["loadavg_after"]))
 
     doc = {"meta": {"machine": machine, "config": cfg, "smoke": args.smoke,
+                    "hog": args.hog,
                     "python_peers": peers, "notes": notes,
                     "elapsed_s": round(elapsed, 1),
                     "ratio_to_raw": "req/s over the baseline's req/s in the same run "
