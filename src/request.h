@@ -91,7 +91,7 @@ struct futurl_request {
 
     /* Tracing (src/trace.c): the id is the caller's (id, its own
      * allocation) or "req-<id_num>", numbered at submit and spelled out
-     * only where it is shown (futurl__request_id). queued_ns is written
+     * only where it is shown (src/trace.c). queued_ns is written
      * at submit; trace_started and trace_park (below) by the job. */
     char *id;
     uint64_t id_num;    /* 0: not numbered yet */
@@ -115,13 +115,6 @@ struct futurl_request {
     unsigned char trace_started;   /* STARTED was emitted */
     futurl_park_reason trace_park; /* PARKED emitted, UNPARKED due */
 };
-
-/* Room for a request id spelled out: the caller's, or "req-" and a number. */
-#define FUTURL__REQUEST_ID_SIZE (FUTURL_MAX_REQUEST_ID_LENGTH + 1)
-
-/* rq's id: the caller's, or "req-<n>" written into buf (src/trace.c); ""
- * before submit numbered it. */
-const char *futurl__request_id(const futurl_request *rq, char buf[FUTURL__REQUEST_ID_SIZE]);
 
 /*
  * Freeze r for submission: join its URL with base_url (may be NULL), append

@@ -44,18 +44,23 @@ void futurl__request_id_assign(futurl_request *rq) {
         rq->id_num = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 }
 
-const char *futurl__request_id(const futurl_request *rq, char buf[FUTURL__REQUEST_ID_SIZE]) {
+/* Room for a request id spelled out: the caller's, or "req-" and a number. */
+#define REQUEST_ID_SIZE (FUTURL_MAX_REQUEST_ID_LENGTH + 1)
+
+/* rq's id: the caller's, or "req-<n>" written into buf; "" before submit
+ * numbered it. Only the three places below show an id. */
+static const char *request_id(const futurl_request *rq, char buf[REQUEST_ID_SIZE]) {
     if (rq->id != NULL)
         return rq->id;
     if (rq->id_num == 0)
         return "";
-    snprintf(buf, FUTURL__REQUEST_ID_SIZE, "req-%llu", (unsigned long long)rq->id_num);
+    snprintf(buf, REQUEST_ID_SIZE, "req-%llu", (unsigned long long)rq->id_num);
     return buf;
 }
 
 void futurl__response_set_request_id(futurl_response *r, const futurl_request *rq) {
-    char buf[FUTURL__REQUEST_ID_SIZE];
-    snprintf(r->request_id, sizeof r->request_id, "%s", futurl__request_id(rq, buf));
+    char buf[REQUEST_ID_SIZE];
+    snprintf(r->request_id, sizeof r->request_id, "%s", request_id(rq, buf));
 }
 
 const char *futurl_response_request_id(const futurl_response *r) {
@@ -65,8 +70,8 @@ const char *futurl_response_request_id(const futurl_response *r) {
 /* ----------------------------------------------------------------- events */
 
 void futurl__trace_emit(futurl_client *c, const futurl_request *rq, futurl_event *ev) {
-    char id[FUTURL__REQUEST_ID_SIZE];
-    ev->request_id = futurl__request_id(rq, id);
+    char id[REQUEST_ID_SIZE];
+    ev->request_id = request_id(rq, id);
     ev->method = rq->method;
     ev->url = futurl__request_url(rq);
     if (ev->time_ns == 0)
@@ -215,8 +220,8 @@ static int on_debug(CURL *easy, curl_infotype info, char *data, size_t size,
             size = w->debug_line.len;
         }
     }
-    char buf[FUTURL__REQUEST_ID_SIZE];
-    const char *id = w->request != NULL ? futurl__request_id(w->request, buf) : "";
+    char buf[REQUEST_ID_SIZE];
+    const char *id = w->request != NULL ? request_id(w->request, buf) : "";
     c->debug.fn(id, type, data, size, c->debug.userdata);
     return 0;
 }
