@@ -69,14 +69,14 @@ static CURL *make_handle(const struct shared *s, uint64_t *bytes) {
 
 /* "copy": the body of the request in flight; len goes back to 0 before
  * each request, the memory stays. */
-struct kept {
+struct copied {
     char *data;
     size_t len, cap;
     uint64_t *bytes;
 };
 
-static size_t keep_body(char *data, size_t size, size_t nmemb, void *ud) {
-    struct kept *k = ud;
+static size_t copy_body(char *data, size_t size, size_t nmemb, void *ud) {
+    struct copied *k = ud;
     size_t n = size * nmemb;
     if (n == 0) /* an empty body: nothing to copy, maybe nothing allocated */
         return 0;
@@ -111,9 +111,9 @@ static void *worker(void *arg) {
     if (!h)
         return NULL;
     CURLcode rc;
-    struct kept kept = {.bytes = t->h ? &t->bytes : &bytes};
-    if (s->copy && (curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body) != CURLE_OK ||
-                    curl_easy_setopt(h, CURLOPT_WRITEDATA, &kept) != CURLE_OK)) {
+    struct copied body = {.bytes = t->h ? &t->bytes : &bytes};
+    if (s->copy && (curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, copy_body) != CURLE_OK ||
+                    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK)) {
         fprintf(stderr, "raw: setopt: copy\n");
         curl_easy_cleanup(h);
         return NULL;
@@ -121,7 +121,7 @@ static void *worker(void *arg) {
     long conns = 0, i;
     while ((i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n) {
         long status = 0, made = 0;
-        kept.len = 0;
+        body.len = 0;
         rc = s->nurls > 1 ? curl_easy_setopt(h, CURLOPT_URL, s->urls[i % s->nurls])
                           : CURLE_OK;
         if (rc == CURLE_OK)
@@ -136,7 +136,7 @@ static void *worker(void *arg) {
             fprintf(stderr, "raw: %s status %ld\n", curl_easy_strerror(rc), status);
     }
     curl_easy_cleanup(h);
-    free(kept.data);
+    free(body.data);
     atomic_fetch_add(&s->ok, ok);
     atomic_fetch_add(&s->conns, conns);
     atomic_fetch_add(&s->bytes, bytes + t->bytes);
