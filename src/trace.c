@@ -58,9 +58,15 @@ static const char *request_id(const futurl_request *rq, char buf[REQUEST_ID_SIZE
     return buf;
 }
 
+_Static_assert(sizeof ((futurl_response *)0)->request_id == REQUEST_ID_SIZE,
+               "a response holds any request id");
+
+/* Once per response, on the worker: a generated id is spelled straight
+ * into the response; only a caller's id is copied. */
 void futurl__response_set_request_id(futurl_response *r, const futurl_request *rq) {
-    char buf[REQUEST_ID_SIZE];
-    snprintf(r->request_id, sizeof r->request_id, "%s", request_id(rq, buf));
+    const char *id = request_id(rq, r->request_id);
+    if (id != r->request_id)
+        snprintf(r->request_id, sizeof r->request_id, "%s", id);
 }
 
 const char *futurl_response_request_id(const futurl_response *r) {
